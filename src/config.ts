@@ -1,0 +1,292 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { inspect } from 'node:util';
+import { MillraceError } from './errors.js';
+
+export type S3StorageConfig = {
+  type: 's3';
+  bucket: string;
+  region?: string;
+  /** Host (`s3.amazonaws.com`, `<account>.r2.cloudflarestorage.com`) or full URL. */
+  endPoint?: string;
+  port?: number;
+  useSSL?: boolean;
+  pathStyle?: boolean;
+  accessKey?: string;
+  secretKey?: string;
+  token?: string;
+};
+export type AzureBlobStorageConfig = {
+  type: 'azure_blob';
+  accountName: string;
+  containerName: string;
+  accessKey?: string;
+  useSSL?: boolean;
+  /** Account URL, e.g. `http://127.0.0.1:10000/devstoreaccount1` for Azurite. */
+  endpoint?: string;
+  connectionString?: string;
+  sasToken?: string;
+};
+export type FsStorageConfig = { type: 'fs'; root: string };
+export type StorageConfig = S3StorageConfig | AzureBlobStorageConfig | FsStorageConfig;
+
+export type PostgresConfig =
+  | string
+  | {
+      host: string;
+      port?: number;
+      user: string;
+      password?: string;
+      dbname: string;
+      sslmode?: string;
+      root_certificate_pem?: string;
+    };
+/** The embedded PostgreSQL (PGlite) persisted in `dataDir`; what `main` is when no datatable is configured. */
+export type EmbeddedPostgresConfig = { type: 'embedded'; dataDir: string };
+
+export type CatalogConfig =
+  | ({ type: 'postgresql' } & Exclude<PostgresConfig, string>)
+  | { type: 'postgresql'; url: string }
+  | { type: 'duckdb'; path: string }
+  | { type: 'sqlite'; path: string };
+
+export type DucklakeConfig = { catalog: CatalogConfig; storage?: string; prefix?: string };
+
+export type DuckDBConfig = {
+  /** A folder holding `<version>/<platform>/<name>.duckdb_extension` files; see `npm run extensions`. */
+  extensionDirectory?: string;
+  settings?: Record<string, string | number | boolean>;
+};
+
+export type MillraceConfig = {
+  storage?: StorageConfig;
+  secondaryStorage?: Record<string, StorageConfig>;
+  resources?: Record<string, StorageConfig>;
+  datatables?: Record<string, PostgresConfig | EmbeddedPostgresConfig>;
+  ducklakes?: Record<string, DucklakeConfig>;
+  duckdb?: DuckDBConfig;
+};
+
+/** The config after sources, `$env:` references, validation and embedded defaults. */
+export type ResolvedConfig = {
+  source: string;
+  home: string;
+  storage: StorageConfig;
+  secondaryStorage: Record<string, StorageConfig>;
+  resources: Record<string, StorageConfig>;
+  datatables: Record<string, PostgresConfig | EmbeddedPostgresConfig>;
+  ducklakes: Record<string, DucklakeConfig>;
+  duckdb: DuckDBConfig;
+};
+
+let fromCode: MillraceConfig | undefined;
+let resolved: ResolvedConfig | undefined;
+const listeners = new Set<() => void | Promise<void>>();
+
+/**
+ * Sets the config in code; it wins over `MILLRACE_CONFIG` and `./millrace.config.json`.
+ * Clients made from the previous config are closed. `configure(undefined)` goes back to the other sources.
+ */
+export async function configure(config: MillraceConfig | undefined): Promise<void> {
+  fromCode = config;
+  resolved = undefined;
+  await Promise.all([...listeners].map((l) => l()));
+}
+
+/** Called when the config changes, so caches of clients can be dropped. */
+export function onConfigChange(listener: () => void | Promise<void>): void {
+  listeners.add(listener);
+}
+
+export function getConfig(): ResolvedConfig {
+  resolved ??= resolveConfig(readSources());
+  return resolved;
+}
+
+function readSources(): { config: MillraceConfig; source: string } {
+  if (fromCode) return { config: fromCode, source: 'configure()' };
+  const env = process.env.MILLRACE_CONFIG;
+  if (env && env.trim()) {
+    const text = env.trim();
+    if (text.startsWith('{')) return { config: parseJson(text, 'MILLRACE_CONFIG'), source: 'MILLRACE_CONFIG' };
+    return { config: parseJson(readFile(text, 'MILLRACE_CONFIG'), text), source: text };
+  }
+  const local = resolve('millrace.config.json');
+  if (existsSync(local)) return { config: parseJson(readFile(local, local), local), source: local };
+  return { config: {}, source: 'embedded default' };
+}
+
+function readFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new MillraceError('Config', `${what}: cannot read config file ${path}`, { cause: e });
+  }
+}
+
+function parseJson(text: string, where: string): MillraceConfig {
+  try {
+    return JSON.parse(text) as MillraceConfig;
+  } catch (e) {
+    throw new MillraceError('Config', `${where}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+/** `./.millrace` unless `MILLRACE_HOME` moves it. */
+export function millraceHome(): string {
+  return resolve(process.env.MILLRACE_HOME || '.millrace');
+}
+
+export function resolveConfig({ config, source }: { config: MillraceConfig; source: string }): ResolvedConfig {
+  const c = substituteEnv(config, '') as MillraceConfig;
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw configError('', 'must be an object');
+  const home = millraceHome();
+  const out: ResolvedConfig = {
+    source,
+    home,
+    storage: c.storage ? checkStorage(c.storage, 'storage') : { type: 'fs', root: resolve(home, 'storage') },
+    secondaryStorage: mapOf(c.secondaryStorage, 'secondaryStorage', checkStorage),
+    resources: mapOf(c.resources, 'resources', checkStorage),
+    datatables: mapOf(c.datatables, 'datatables', checkPostgres),
+    ducklakes: mapOf(c.ducklakes, 'ducklakes', checkDucklake),
+    duckdb: checkDuckDB(c.duckdb ?? {}, 'duckdb'),
+  };
+  out.datatables.main ??= { type: 'embedded', dataDir: resolve(home, 'datatable') };
+  out.ducklakes.main ??= { catalog: { type: 'duckdb', path: resolve(home, 'ducklake', 'main.ducklake') }, prefix: 'ducklake/main/' };
+  for (const [name, lake] of Object.entries(out.ducklakes)) {
+    if (lake.storage !== undefined && !(lake.storage in out.secondaryStorage)) {
+      throw configError(`ducklakes.${name}.storage`, `unknown storage ${JSON.stringify(lake.storage)}; configured: ${storageNames(out)}`);
+    }
+  }
+  return redacted(out);
+}
+
+export function storageNames(c: ResolvedConfig): string {
+  return ['(default)', ...Object.keys(c.secondaryStorage)].join(', ');
+}
+
+export function configError(field: string, message: string): MillraceError {
+  return new MillraceError('Config', `${field ? field + ': ' : ''}${message}`);
+}
+
+function substituteEnv(value: unknown, field: string): unknown {
+  if (typeof value === 'string' && value.startsWith('$env:')) {
+    const name = value.slice(5);
+    const v = process.env[name];
+    if (v === undefined) throw configError(field, `environment variable ${name} is not set`);
+    return v;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, `${field}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, field ? `${field}.${k}` : k)]));
+  }
+  return value;
+}
+
+function mapOf<T>(value: unknown, field: string, check: (v: unknown, field: string) => T): Record<string, T> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw configError(field, 'must be an object of named entries');
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, check(v, `${field}.${k}`)]));
+}
+
+type FieldType = 'string' | 'number' | 'boolean';
+function fields(v: unknown, field: string, required: Record<string, FieldType>, optional: Record<string, FieldType>): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw configError(field, 'must be an object');
+  const o = v as Record<string, unknown>;
+  for (const [k, t] of Object.entries(required)) {
+    if (o[k] === undefined || o[k] === null || o[k] === '') throw configError(`${field}.${k}`, 'required');
+    if (typeof o[k] !== t) throw configError(`${field}.${k}`, `must be a ${t}`);
+  }
+  for (const [k, t] of Object.entries(optional)) {
+    if (o[k] !== undefined && o[k] !== null && typeof o[k] !== t) throw configError(`${field}.${k}`, `must be a ${t}`);
+  }
+}
+
+function checkStorage(v: unknown, field: string): StorageConfig {
+  const type = (v as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 's3':
+      fields(v, field, { bucket: 'string' }, {
+        region: 'string', endPoint: 'string', port: 'number', useSSL: 'boolean', pathStyle: 'boolean',
+        accessKey: 'string', secretKey: 'string', token: 'string',
+      });
+      return v as S3StorageConfig;
+    case 'azure_blob':
+      fields(v, field, { accountName: 'string', containerName: 'string' }, {
+        accessKey: 'string', useSSL: 'boolean', endpoint: 'string', connectionString: 'string', sasToken: 'string',
+      });
+      return v as AzureBlobStorageConfig;
+    case 'fs':
+      fields(v, field, { root: 'string' }, {});
+      return { type: 'fs', root: resolve((v as FsStorageConfig).root) };
+    case undefined:
+    case null:
+      throw configError(`${field}.type`, 'required ("s3", "azure_blob" or "fs")');
+    default:
+      throw configError(`${field}.type`, `unknown storage type ${JSON.stringify(type)} (expected "s3", "azure_blob" or "fs")`);
+  }
+}
+
+const POSTGRES_FIELDS = { port: 'number', password: 'string', sslmode: 'string', root_certificate_pem: 'string' } as const;
+
+function checkPostgres(v: unknown, field: string): PostgresConfig | EmbeddedPostgresConfig {
+  if (typeof v === 'string') {
+    if (!/^postgres(ql)?:\/\//.test(v)) throw configError(field, 'must be a postgres:// URL or an object');
+    return v;
+  }
+  if ((v as { type?: unknown } | null)?.type === 'embedded') {
+    fields(v, field, { dataDir: 'string' }, {});
+    return { type: 'embedded', dataDir: resolve((v as EmbeddedPostgresConfig).dataDir) };
+  }
+  fields(v, field, { host: 'string', user: 'string', dbname: 'string' }, POSTGRES_FIELDS);
+  return v as PostgresConfig;
+}
+
+function checkDucklake(v: unknown, field: string): DucklakeConfig {
+  fields(v, field, {}, { storage: 'string', prefix: 'string' });
+  const lake = v as DucklakeConfig;
+  const catalog = lake.catalog as unknown;
+  const cfield = `${field}.catalog`;
+  const type = (catalog as { type?: unknown } | null)?.type;
+  if (catalog === undefined || catalog === null) throw configError(cfield, 'required');
+  switch (type) {
+    case 'duckdb':
+    case 'sqlite':
+      fields(catalog, cfield, { path: 'string' }, {});
+      return { ...lake, catalog: { type, path: resolve((catalog as { path: string }).path) } };
+    case 'postgresql':
+      if (typeof (catalog as { url?: unknown }).url === 'string') return lake;
+      fields(catalog, cfield, { host: 'string', user: 'string', dbname: 'string' }, POSTGRES_FIELDS);
+      return lake;
+    case undefined:
+      throw configError(`${cfield}.type`, 'required ("postgresql", "duckdb" or "sqlite")');
+    default:
+      throw configError(`${cfield}.type`, `unknown catalog type ${JSON.stringify(type)} (expected "postgresql", "duckdb" or "sqlite")`);
+  }
+}
+
+function checkDuckDB(v: unknown, field: string): DuckDBConfig {
+  fields(v, field, {}, { extensionDirectory: 'string' });
+  const d = v as DuckDBConfig;
+  if (d.settings !== undefined && (typeof d.settings !== 'object' || d.settings === null)) throw configError(`${field}.settings`, 'must be an object');
+  return { ...d, extensionDirectory: d.extensionDirectory ? resolve(d.extensionDirectory) : undefined };
+}
+
+const SECRET_KEYS = new Set(['accessKey', 'secretKey', 'token', 'password', 'connectionString', 'sasToken', 'root_certificate_pem']);
+
+/** Replaces secrets (and passwords inside URLs) with `***` for messages and inspection. */
+export function redact(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/(\/\/[^:/@\s]*:)[^@/\s]*@/g, '$1***@');
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) && v ? '***' : redact(v)]));
+  }
+  return value;
+}
+
+/** Makes `util.inspect` (and so console.log) of a config object show it redacted, recursively. */
+export function redacted<T extends object>(obj: T): T {
+  for (const v of Object.values(obj)) if (v && typeof v === 'object') redacted(v);
+  Object.defineProperty(obj, inspect.custom, { value: () => redact({ ...obj }), enumerable: false });
+  return obj;
+}

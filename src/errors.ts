@@ -1,0 +1,55 @@
+/**
+ * One error type for the whole library. Branch on `code`, never on the message.
+ * The original error, when there is one, is kept as `cause`.
+ */
+export type ErrorCode =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'InvalidS3Object'
+  | 'InvalidArgument'
+  | 'StorageNotConfigured'
+  | 'Config'
+  | 'PermissionDenied'
+  | 'PreconditionFailed'
+  | 'Unsupported'
+  | 'Aborted'
+  | 'Connection'
+  | 'ExtensionMissing'
+  | 'Sql'
+  | 'Storage';
+
+export class MillraceError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MillraceError';
+    this.code = code;
+  }
+}
+
+/** A database error: `sql` is the statement text (never its parameter values), `sqlState` the engine's code. */
+export class SqlError extends MillraceError {
+  readonly sql: string;
+  readonly sqlState: string | undefined;
+  readonly engine: 'postgres' | 'duckdb';
+
+  constructor(
+    message: string,
+    details: { sql: string; sqlState?: string; engine: 'postgres' | 'duckdb'; code?: ErrorCode; cause?: unknown },
+  ) {
+    super(details.code ?? 'Sql', message, { cause: details.cause });
+    this.name = 'SqlError';
+    this.sql = details.sql;
+    this.sqlState = details.sqlState;
+    this.engine = details.engine;
+  }
+}
+
+export function isMillraceError(e: unknown, code?: ErrorCode): e is MillraceError {
+  return e instanceof MillraceError && (code === undefined || e.code === code);
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

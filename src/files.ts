@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { MillraceError } from './errors.js';
+import { parseS3Object, validateKey, type S3Object, type S3ObjectRecord } from './s3object.js';
+import { getStorage, type Storage, type StorageSelector } from './storage/index.js';
+import type { ObjectMeta, PutBody } from './storage/types.js';
+
+/** Options accepted in place of the positional tail of every file function. */
+export type FileOptions = {
+  /** Picks a named entry of `resources` (`$res:` and `res://` prefixes are stripped). */
+  s3ResourcePath?: string;
+  /** Accepted for windmill-client compatibility; millrace has no workspaces. */
+  workspace?: string;
+  signal?: AbortSignal;
+  /** Called with the bytes moved so far. */
+  onProgress?: (bytes: number) => void;
+};
+export type WriteOptions = FileOptions & { contentType?: string; contentDisposition?: string };
+
+export type FileContent =
+  | string
+  | Blob
+  | Uint8Array
+  | ArrayBuffer
+  | ReadableStream<Uint8Array>
+  | NodeJS.ReadableStream
+  | AsyncIterable<Uint8Array>;
+
+export type S3FileInfo = S3ObjectRecord & Omit<ObjectMeta, 'key'>;
+
+/** Bodies up to this size known in advance are sent in one request. */
+const SINGLE_REQUEST_MAX = 8 * 1024 * 1024;
+
+function options<T extends FileOptions>(arg: string | T | undefined): T {
+  if (arg === undefined || arg === null) return {} as T;
+  if (typeof arg === 'string') return { s3ResourcePath: arg } as T;
+  return arg;
+}
+
+function selector(record: S3ObjectRecord, opts: FileOptions): StorageSelector {
+  return { storage: record.storage, resource: opts.s3ResourcePath || undefined };
+}
+
+async function target(obj: S3Object, opts: FileOptions): Promise<{ record: S3ObjectRecord; storage: Storage }> {
+  const record = parseS3Object(obj);
+  return { record, storage: await getStorage(selector(record, opts)) };
+}
+
+/**
+ * Reads a whole file. Throws `NotFound` when it does not exist.
+ * @example const bytes = await loadS3File({ s3: 'inputs/report.csv' });
+ */
+export async function loadS3File(obj: S3Object, s3ResourcePath?: string | FileOptions, workspace?: string): Promise<Uint8Array> {
+  void workspace;
+  const opts = options(s3ResourcePath);
+  const { record, storage } = await target(obj, opts);
+  return readAll(await storage.get(record.s3, { signal: opts.signal }), opts.onProgress);
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>, onProgress?: (n: number) => void): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(chunk);
+    total += chunk.byteLength;
+    onProgress?.(total);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * A Blob over a stored object that reads lazily: `.stream()` streams from storage,
+ * `.slice(a, b)` becomes a range read, nothing is buffered before the caller reads.
+ */
+class StoredBlob extends Blob {
+  readonly #storage: Storage;
+  readonly #key: string;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #type: string;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(storage: Storage, key: string, start: number, end: number, type: string, signal?: AbortSignal) {
+    super([]);
+    this.#storage = storage;
+    this.#key = key;
+    this.#start = start;
+    this.#end = end;
+    this.#type = type;
+    this.#signal = signal;
+  }
+
+  override get size(): number {
+    return this.#end - this.#start;
+  }
+
+  override get type(): string {
+    return this.#type;
+  }
+
+  override slice(start?: number, end?: number, contentType?: string): Blob {
+    const size = this.size;
+    const rel = (n: number | undefined, dflt: number) =>
+      n === undefined ? dflt : n < 0 ? Math.max(size + n, 0) : Math.min(n, size);
+    const a = rel(start, 0);
+    const b = Math.max(rel(end, size), a);
+    return new StoredBlob(this.#storage, this.#key, this.#start + a, this.#start + b, contentType ?? '', this.#signal);
+  }
+
+  override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    if (this.size === 0) return new ReadableStream({ start: (c) => c.close() });
+    const range = { start: this.#start, end: this.#end };
+    let inner: ReadableStream<Uint8Array> | undefined;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    return new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        if (!reader) {
+          inner = await this.#storage.get(this.#key, { range, signal: this.#signal });
+          reader = inner.getReader();
+        }
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value as Uint8Array<ArrayBuffer>);
+      },
+      cancel: async (reason) => {
+        await reader?.cancel(reason);
+      },
+    });
+  }
+
+  override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return (await readAll(this.stream())) as Uint8Array<ArrayBuffer>;
+  }
+
+  override async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await this.bytes();
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer;
+  }
+
+  override async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+}
+
+/**
+ * A file as a lazily-read Blob. Throws `NotFound` when it does not exist.
+ * @example const head = await (await loadS3FileStream(input)).slice(0, 1024).text();
+ */
+export async function loadS3FileStream(obj: S3Object, s3ResourcePath?: string | FileOptions, workspace?: string): Promise<Blob> {
+  void workspace;
+  const opts = options(s3ResourcePath);
+  const { record, storage } = await target(obj, opts);
+  const meta = await storage.head(record.s3);
+  if (!meta) throw notFound(record);
+  return new StoredBlob(storage, record.s3, 0, meta.size, meta.contentType ?? '', opts.signal);
+}
+
+export function notFound(record: S3ObjectRecord, cause?: unknown): MillraceError {
+  const where = record.storage ? ` in storage ${JSON.stringify(record.storage)}` : '';
+  return new MillraceError('NotFound', `No file at ${JSON.stringify(record.s3)}${where}`, { cause });
+}
+
+/**
+ * Writes a file and returns its S3Object. With `obj` undefined a fresh unique key is chosen.
+ * Large and unknown-length bodies are streamed (multipart), so memory stays bounded.
+ * @example const out = await writeS3File({ s3: 'out/hello.txt' }, 'Hello!');
+ */
+export async function writeS3File(
+  obj: S3Object | undefined,
+  content: FileContent,
+  s3ResourcePath?: string | WriteOptions,
+  contentType?: string,
+  contentDisposition?: string,
+  workspace?: string,
+): Promise<S3ObjectRecord> {
+  void workspace;
+  const opts: WriteOptions = { contentType, contentDisposition, ...options<WriteOptions>(s3ResourcePath) };
+  const record: S3ObjectRecord = obj === undefined ? { s3: `millrace_uploads/${randomUUID()}` } : parseS3Object(obj);
+  const storage = await getStorage(selector(record, opts));
+  await storage.put(record.s3, toPutBody(content), {
+    contentType: opts.contentType,
+    contentDisposition: opts.contentDisposition,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  const out: S3ObjectRecord = { s3: record.s3 };
+  if (record.storage) out.storage = record.storage;
+  return out;
+}
+
+/** Normalizes every accepted content kind to whole bytes or a chunk stream. */
+export function toPutBody(content: FileContent): PutBody {
+  if (typeof content === 'string') return { bytes: new TextEncoder().encode(content) };
+  if (content instanceof Uint8Array) return { bytes: content };
+  if (content instanceof ArrayBuffer) return { bytes: new Uint8Array(content) };
+  if (ArrayBuffer.isView(content)) {
+    const v = content as ArrayBufferView;
+    return { bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
+  }
+  if (typeof Blob !== 'undefined' && content instanceof Blob) {
+    if (content.size <= SINGLE_REQUEST_MAX) return { stream: blobBytes(content) };
+    return { stream: chunks(content.stream()) };
+  }
+  if (content && typeof (content as ReadableStream).getReader === 'function') {
+    return { stream: chunks(content as ReadableStream<Uint8Array>) };
+  }
+  if (content && typeof (content as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
+    return { stream: chunks(content as AsyncIterable<Uint8Array>) };
+  }
+  throw new MillraceError('InvalidArgument', `Unsupported file content: ${Object.prototype.toString.call(content)}; expected a string, Blob, Uint8Array, ArrayBuffer, ReadableStream, Node Readable or async iterable of Uint8Array`);
+}
+
+async function* blobBytes(blob: Blob): AsyncIterable<Uint8Array> {
+  yield new Uint8Array(await blob.arrayBuffer());
+}
+
+/** Chunks as Uint8Array, whatever the source yields (Node streams may yield Buffers or strings). */
+async function* chunks(source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>): AsyncIterable<Uint8Array> {
+  const iterable = (typeof (source as ReadableStream).getReader === 'function' && !(Symbol.asyncIterator in source)
+    ? readerIterable(source as ReadableStream<Uint8Array>)
+    : source) as AsyncIterable<Uint8Array | string>;
+  for await (const chunk of iterable) {
+    if (typeof chunk === 'string') yield new TextEncoder().encode(chunk);
+    else if (chunk instanceof Uint8Array) yield chunk;
+    else if (ArrayBuffer.isView(chunk)) yield new Uint8Array((chunk as ArrayBufferView).buffer, (chunk as ArrayBufferView).byteOffset, (chunk as ArrayBufferView).byteLength);
+    else throw new MillraceError('InvalidArgument', `Stream chunk is not bytes: ${Object.prototype.toString.call(chunk)}`);
+  }
+}
+
+async function* readerIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** Deletes a file; deleting a missing file is not an error. */
+export async function deleteS3File(obj: S3Object, s3ResourcePath?: string | FileOptions, workspace?: string): Promise<void> {
+  void workspace;
+  const opts = options(s3ResourcePath);
+  const { record, storage } = await target(obj, opts);
+  await storage.delete(record.s3);
+}
+
+/** Size, etag, lastModified and contentType of a file, or undefined when it does not exist. */
+export async function statS3File(obj: S3Object, s3ResourcePath?: string | FileOptions): Promise<S3FileInfo | undefined> {
+  const opts = options(s3ResourcePath);
+  const { record, storage } = await target(obj, opts);
+  const meta = await storage.head(record.s3);
+  return meta && info(record.storage, meta);
+}
+
+function info(storage: string | undefined, meta: ObjectMeta): S3FileInfo {
+  const { key, ...rest } = meta;
+  const out: S3FileInfo = { s3: key, ...rest };
+  if (storage) out.storage = storage;
+  return out;
+}
+
+export type ListOptions = {
+  storage?: string;
+  s3ResourcePath?: string;
+  prefix?: string;
+  /** At most this many files in all. */
+  limit?: number;
+  /** Start after this key: pass the `s3` of the last file you saw to resume. */
+  cursor?: string;
+  /** Keys fetched per request (default 1000). */
+  pageSize?: number;
+};
+
+/**
+ * Every file under a prefix, in key order, paging transparently.
+ * @example for await (const f of listS3Files({ prefix: 'logs/' })) console.log(f.s3, f.size);
+ */
+export async function* listS3Files(opts: ListOptions = {}): AsyncIterable<S3FileInfo> {
+  const storage = await getStorage({ storage: opts.storage, resource: opts.s3ResourcePath });
+  const prefix = opts.prefix ?? '';
+  const pageSize = Math.max(1, Math.min(opts.pageSize ?? 1000, 1000));
+  let remaining = opts.limit ?? Infinity;
+  let after = opts.cursor;
+  while (remaining > 0) {
+    const page = await storage.list(prefix, after, Math.min(pageSize, remaining));
+    for (const meta of page.items) {
+      if (remaining-- <= 0) return;
+      yield info(opts.storage, meta);
+    }
+    if (!page.next || page.items.length === 0) return;
+    after = page.next;
+  }
+}
+
+/** Copies a file, server-side within one storage, streaming across storages. Returns the destination. */
+export async function copyS3File(src: S3Object, dst: S3Object, opts: WriteOptions = {}): Promise<S3ObjectRecord> {
+  const from = await target(src, {});
+  const to = await target(dst, opts);
+  if (from.storage === to.storage) {
+    if (!(await from.storage.head(from.record.s3))) throw notFound(from.record);
+    await from.storage.copy(from.record.s3, to.record.s3);
+  } else {
+    const meta = await from.storage.head(from.record.s3);
+    if (!meta) throw notFound(from.record);
+    const body = await from.storage.get(from.record.s3, { signal: opts.signal });
+    await to.storage.put(to.record.s3, { stream: chunks(body) }, {
+      contentType: opts.contentType ?? meta.contentType,
+      contentDisposition: opts.contentDisposition ?? meta.contentDisposition,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+    });
+  }
+  const { presigned: _drop, ...record } = to.record;
+  return record;
+}
+
+/** Copies then deletes the source. Returns the destination. */
+export async function moveS3File(src: S3Object, dst: S3Object, opts: WriteOptions = {}): Promise<S3ObjectRecord> {
+  const out = await copyS3File(src, dst, opts);
+  const from = await target(src, {});
+  if (!(from.record.s3 === out.s3 && (from.record.storage ?? '') === (out.storage ?? ''))) await from.storage.delete(from.record.s3);
+  return out;
+}
+
+export type SignOptions = { expirySecs?: number; s3ResourcePath?: string; baseUrl?: string };
+
+function expiry(secs: number | undefined): number {
+  return Math.min(604800, Math.max(60, Math.floor(secs ?? 43200)));
+}
+
+/** Signs an S3Object: the result carries `presigned`, the query string of a public GET URL. */
+export async function signS3Object(obj: S3Object, opts: SignOptions = {}): Promise<S3ObjectRecord> {
+  const { record, storage } = await target(obj, opts);
+  const url = new URL(await storage.presign(record.s3, expiry(opts.expirySecs)));
+  return { ...record, presigned: url.search.slice(1) };
+}
+
+export async function signS3Objects(objs: S3Object[], opts: SignOptions = {}): Promise<S3ObjectRecord[]> {
+  return Promise.all(objs.map((o) => signS3Object(o, opts)));
+}
+
+/**
+ * A URL anyone can download the file from for `expirySecs` (default 12 hours):
+ * a presigned GET on S3, a SAS URL on Azure. `baseUrl` is accepted for compatibility and unused:
+ * the URL points at the storage itself.
+ */
+export async function getPresignedS3PublicUrl(obj: S3Object, opts: SignOptions = {}): Promise<string> {
+  const { record, storage } = await target(obj, opts);
+  return storage.presign(record.s3, expiry(opts.expirySecs));
+}
+
+export async function getPresignedS3PublicUrls(objs: S3Object[], opts: SignOptions = {}): Promise<string[]> {
+  return Promise.all(objs.map((o) => getPresignedS3PublicUrl(o, opts)));
+}
+
+export { validateKey };

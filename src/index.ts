@@ -1,0 +1,13 @@
+/**
+ * millrace: windmill-client's data API, running directly against your own storage and databases.
+ * This file is the list of everything public.
+ */
+import * as files from './s3.js';
+import * as sql from './sql.js';
+
+export * from './s3.js';
+export * from './sql.js';
+export { type MillraceConfig, type ResolvedConfig, getConfig } from './config.js';
+
+const millrace = { ...files, ...sql };
+export default millrace;

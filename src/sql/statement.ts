@@ -1,0 +1,178 @@
+import { MillraceError } from '../errors.js';
+import { compile, Fragment, raw, ident, splitStatements, type CompiledSql, type Dialect, type RawSql, type Identifier } from './template.js';
+
+export type Row = Record<string, unknown>;
+
+export type ResultCollection =
+  | 'last_statement_all_rows'
+  | 'last_statement_first_row'
+  | 'last_statement_all_rows_scalar'
+  | 'last_statement_first_row_scalar'
+  | 'all_statements_all_rows'
+  | 'all_statements_first_row'
+  | 'all_statements_all_rows_scalar'
+  | 'all_statements_first_row_scalar'
+  | 'legacy';
+
+export const RESULT_COLLECTIONS: readonly ResultCollection[] = [
+  'last_statement_all_rows', 'last_statement_first_row', 'last_statement_all_rows_scalar', 'last_statement_first_row_scalar',
+  'all_statements_all_rows', 'all_statements_first_row', 'all_statements_all_rows_scalar', 'all_statements_first_row_scalar',
+  'legacy',
+];
+
+export type FetchParams<R extends ResultCollection> = { resultCollection?: R; signal?: AbortSignal };
+
+export type SqlResult<T, R extends ResultCollection> = R extends 'last_statement_first_row'
+  ? T | null
+  : R extends 'all_statements_first_row'
+    ? T[]
+    : R extends 'last_statement_all_rows'
+      ? T[]
+      : R extends 'all_statements_all_rows'
+        ? T[][]
+        : R extends 'last_statement_all_rows_scalar'
+          ? T[keyof T][]
+          : R extends 'all_statements_all_rows_scalar'
+            ? T[keyof T][][]
+            : R extends 'last_statement_first_row_scalar'
+              ? T[keyof T] | null
+              : R extends 'all_statements_first_row_scalar'
+                ? T[keyof T][]
+                : unknown;
+
+/** What a SQL engine (Postgres, DuckDB) does: run statements in order and return each one's rows. */
+export interface SqlEngine {
+  readonly dialect: Dialect;
+  /** Runs the statements in order, on one connection, in one transaction when there are several. */
+  run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]>;
+}
+
+export interface SqlStatement<T = Row> {
+  /** The compiled SQL text, with `$n` placeholders. */
+  readonly content: string;
+  /** Parameter values keyed `arg1`, `arg2`, ... as windmill-client names them. */
+  readonly args: Record<string, unknown>;
+  readonly fragment: Fragment;
+  fetch<R extends ResultCollection = 'last_statement_all_rows'>(params?: FetchParams<R | ResultCollection>): Promise<SqlResult<T, R>>;
+  fetchOne(params?: Omit<FetchParams<'last_statement_first_row'>, 'resultCollection'>): Promise<T | null>;
+  fetchOneScalar(params?: Omit<FetchParams<'last_statement_first_row_scalar'>, 'resultCollection'>): Promise<T[keyof T] | null>;
+  execute(params?: Omit<FetchParams<'last_statement_first_row'>, 'resultCollection'>): Promise<void>;
+}
+
+export interface SqlTemplateFunction {
+  <T = Row>(strings: TemplateStringsArray, ...values: unknown[]): SqlStatement<T>;
+  /** Inlines trusted SQL text without binding it. */
+  raw(text: string): RawSql;
+  /** A quoted identifier: `sql.ident('schema.table')`. */
+  ident(...names: string[]): Identifier;
+}
+
+export interface DatatableSqlTemplateFunction extends SqlTemplateFunction {
+  /** `$1`-style SQL with positional parameters. */
+  query<T = Row>(text: string, ...params: unknown[]): SqlStatement<T>;
+}
+
+class Statement<T> implements SqlStatement<T> {
+  #compiled: CompiledSql | undefined;
+
+  constructor(
+    readonly fragment: Fragment,
+    private readonly engine: () => SqlEngine | Promise<SqlEngine>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  private compiled(): CompiledSql {
+    this.#compiled ??= compile(this.fragment, this.dialect);
+    return this.#compiled;
+  }
+
+  get content(): string {
+    return this.compiled().text;
+  }
+
+  get args(): Record<string, unknown> {
+    return Object.fromEntries(this.compiled().params.map((p, i) => [`arg${i + 1}`, p.value]));
+  }
+
+  async fetch<R extends ResultCollection = 'last_statement_all_rows'>(params: FetchParams<R | ResultCollection> = {}): Promise<SqlResult<T, R>> {
+    const mode = params.resultCollection ?? 'last_statement_all_rows';
+    if (!RESULT_COLLECTIONS.includes(mode)) {
+      throw new MillraceError('InvalidArgument', `Unknown resultCollection ${JSON.stringify(mode)}; expected one of ${RESULT_COLLECTIONS.join(', ')}`);
+    }
+    const statements = splitStatements(this.compiled());
+    if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
+    const engine = await this.engine();
+    const results = await engine.run(statements, params.signal);
+    return collect(results, mode) as SqlResult<T, R>;
+  }
+
+  fetchOne(params: { signal?: AbortSignal } = {}): Promise<T | null> {
+    return this.fetch({ ...params, resultCollection: 'last_statement_first_row' }) as Promise<T | null>;
+  }
+
+  fetchOneScalar(params: { signal?: AbortSignal } = {}): Promise<T[keyof T] | null> {
+    return this.fetch({ ...params, resultCollection: 'last_statement_first_row_scalar' }) as Promise<T[keyof T] | null>;
+  }
+
+  async execute(params: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.fetch({ ...params, resultCollection: 'last_statement_all_rows' });
+  }
+}
+
+function scalar(row: Row | undefined): unknown {
+  if (!row) return null;
+  const keys = Object.keys(row);
+  return keys.length ? row[keys[0]!] : null;
+}
+
+/** Shapes per-statement rows the way windmill-client's nine result-collection modes do. */
+export function collect(results: Row[][], mode: ResultCollection): unknown {
+  const last = results[results.length - 1] ?? [];
+  switch (mode) {
+    case 'last_statement_all_rows':
+      return last;
+    case 'last_statement_first_row':
+      return last[0] ?? null;
+    case 'last_statement_all_rows_scalar':
+      return last.map(scalar);
+    case 'last_statement_first_row_scalar':
+      return scalar(last[0]);
+    case 'all_statements_all_rows':
+      return results;
+    case 'all_statements_first_row':
+      return results.map((rows) => rows[0] ?? null);
+    case 'all_statements_all_rows_scalar':
+      return results.map((rows) => rows.map(scalar));
+    case 'all_statements_first_row_scalar':
+      return results.map((rows) => scalar(rows[0]));
+    case 'legacy':
+      return results.length === 1 ? last : results;
+  }
+}
+
+/** Builds the tagged-template function for an engine that is created on first use. */
+export function templateFunction(engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect): SqlTemplateFunction {
+  const fn = (<T>(strings: TemplateStringsArray, ...values: unknown[]) =>
+    new Statement<T>(new Fragment(strings, values), engine, dialect)) as SqlTemplateFunction;
+  fn.raw = raw;
+  fn.ident = ident;
+  return fn;
+}
+
+/** A statement from `$1`-style text and positional parameters. */
+export function queryStatement<T>(engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect, text: string, params: unknown[]): SqlStatement<T> {
+  // Splitting the text at each `$n` and re-interpolating keeps one compiler for both APIs.
+  const strings: string[] = [];
+  const values: unknown[] = [];
+  let last = 0;
+  const re = /\$(\d+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const n = Number(m[1]);
+    if (n < 1 || n > params.length) throw new MillraceError('InvalidArgument', `Placeholder $${n} has no parameter (got ${params.length})`);
+    strings.push(text.slice(last, m.index));
+    values.push(params[n - 1]);
+    last = m.index + m[0].length;
+  }
+  strings.push(text.slice(last));
+  return new Statement<T>(new Fragment(strings, values), engine, dialect);
+}

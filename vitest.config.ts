@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/servers.ts', 'test/setup/postgres.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    // Two cores: files run in parallel processes, each test file gets its own MILLRACE_HOME.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
