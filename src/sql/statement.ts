@@ -153,7 +153,7 @@ export function collect(results: Row[][], mode: ResultCollection): unknown {
 /** Builds the tagged-template function for an engine that is created on first use. */
 export function templateFunction(engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect): SqlTemplateFunction {
   const fn = (<T>(strings: TemplateStringsArray, ...values: unknown[]) =>
-    new Statement<T>(new Fragment(strings, values), engine, dialect)) as SqlTemplateFunction;
+    new Statement<T>(new Fragment(strings, values), engine, dialect)) as unknown as SqlTemplateFunction;
   fn.raw = raw;
   fn.ident = ident;
   return fn;
