@@ -151,6 +151,9 @@ export function resolveConfig({ config, source }: { config: MillraceConfig; sour
     ducklakes: mapOf(c.ducklakes, 'ducklakes', checkDucklake),
     duckdb: checkDuckDB(c.duckdb ?? {}, 'duckdb'),
   };
+  // Extensions provisioned into the home folder (`npm run extensions`) are used without any config.
+  const homeExtensions = resolve(home, 'duckdb-extensions');
+  if (out.duckdb.extensionDirectory === undefined && existsSync(homeExtensions)) out.duckdb.extensionDirectory = homeExtensions;
   out.datatables.main ??= { type: 'embedded', dataDir: resolve(home, 'datatable') };
   out.ducklakes.main ??= { catalog: { type: 'duckdb', path: resolve(home, 'ducklake', 'main.ducklake') }, prefix: 'ducklake/main/' };
   for (const [name, lake] of Object.entries(out.ducklakes)) {
