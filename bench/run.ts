@@ -1,0 +1,31 @@
+/**
+ * Runs every benchmark in turn (each prints its ratios against the raw SDKs measured in the
+ * same run and writes bench/results/<area>.md), then gathers them into bench/RESULTS.md.
+ *
+ *   npm run bench               # all
+ *   npm run bench -- files      # one area
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const AREAS = ['files', 'datatable', 'ducklake'];
+const here = import.meta.dirname;
+const only = process.argv.slice(2);
+
+let failed = false;
+for (const area of AREAS.filter((a) => only.length === 0 || only.includes(a))) {
+  console.log(`\n=== bench/${area}.ts`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${area}.ts`)], { stdio: 'inherit' });
+  if (r.status !== 0) failed = true;
+}
+
+const sections = AREAS.map((a) => join(here, 'results', `${a}.md`))
+  .filter((f) => existsSync(f))
+  .map((f) => readFileSync(f, 'utf8').trim());
+writeFileSync(
+  join(here, 'RESULTS.md'),
+  `# Benchmark results\n\nPrinted by \`npm run bench\` (bench/run.ts); each area's figures are the ones its run printed.\n\n${sections.join('\n\n')}\n`,
+);
+console.log('\nwrote bench/RESULTS.md');
+process.exit(failed ? 1 : 0);
