@@ -5,11 +5,12 @@
  * (`duckdb-extension-<name>`), which we download with pip and unpack into the layout DuckDB
  * reads (`<dir>/<version>/<platform>/<name>.duckdb_extension`).
  *
- *   npm run extensions                      # into ./.duckdb-extensions
+ *   npm run extensions                      # into $MILLRACE_HOME/duckdb-extensions (./.millrace/...)
  *   npm run extensions -- --dir /opt/duckdb-ext --only ducklake,httpfs
  *   npm run extensions -- --platform linux_arm64   # for another machine (e.g. Lambda on Graviton)
  *
- * Then point millrace at it: `configure({ duckdb: { extensionDirectory: '.duckdb-extensions' } })`.
+ * millrace uses `<MILLRACE_HOME>/duckdb-extensions` with no config; for any other folder set
+ * `configure({ duckdb: { extensionDirectory: '/opt/duckdb-ext' } })`.
  * Idempotent: extensions already present are skipped (use --force to re-download).
  */
 import { spawnSync } from 'node:child_process';
@@ -36,8 +37,13 @@ const PIP_PLATFORMS = {
   windows_amd64: 'win_amd64',
 };
 
+/** Where millrace looks with no config: the millrace home's `duckdb-extensions` folder. */
+export function defaultDir() {
+  return join(resolve(process.env.MILLRACE_HOME || '.millrace'), 'duckdb-extensions');
+}
+
 function parseArgs(argv) {
-  const args = { dir: '.duckdb-extensions', only: undefined, platform: undefined, force: false, quiet: false };
+  const args = { dir: defaultDir(), only: undefined, platform: undefined, force: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--dir') args.dir = argv[++i];
@@ -76,7 +82,7 @@ function pip(args) {
 
 /** Provisions the extensions; returns the directory (absolute) and what was done per extension. */
 export async function provision(options = {}) {
-  const dir = resolve(options.dir ?? '.duckdb-extensions');
+  const dir = resolve(options.dir ?? defaultDir());
   const wanted = options.only ?? Object.keys(EXTENSIONS);
   const { version, platform: hostPlatform } = await duckdbTarget();
   const platform = options.platform ?? hostPlatform;
