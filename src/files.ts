@@ -140,7 +140,8 @@ class StoredBlob extends Blob {
 
   override async arrayBuffer(): Promise<ArrayBuffer> {
     const b = await this.bytes();
-    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer;
+    // Uint8Array.prototype.slice copies; Buffer's own slice would share a pooled buffer.
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : Uint8Array.prototype.slice.call(b).buffer;
   }
 
   override async text(): Promise<string> {
@@ -246,10 +247,12 @@ async function* readerIterable(stream: ReadableStream<Uint8Array>): AsyncIterabl
   }
 }
 
-/** Deletes a file; deleting a missing file is not an error. */
-export async function deleteS3File(obj: S3Object, s3ResourcePath?: string | FileOptions, workspace?: string): Promise<void> {
-  void workspace;
-  const opts = options(s3ResourcePath);
+/**
+ * Deletes a file; deleting a missing file is not an error. As in windmill-client, a string second
+ * argument is the workspace (ignored); pass `{ s3ResourcePath }` to pick a resource.
+ */
+export async function deleteS3File(obj: S3Object, workspaceOrOptions?: string | FileOptions): Promise<void> {
+  const opts: FileOptions = typeof workspaceOrOptions === 'string' ? {} : (workspaceOrOptions ?? {});
   const { record, storage } = await target(obj, opts);
   await storage.delete(record.s3);
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import type {} from 'vitest';
+import './s3rver-openssl3.js';
 import S3rver from 's3rver';
 
 export type S3ServerInfo = { endPoint: string; accessKey: string; secretKey: string; region: string };

@@ -1,0 +1,120 @@
+/** Small pieces every backend needs: byte-order key comparison, checked streams, safe error causes. */
+import { MillraceError, type ErrorCode } from '../errors.js';
+
+/** S3 orders keys by their UTF-8 bytes; JS string comparison (UTF-16) differs above U+FFFF. */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export function aborted(signal: AbortSignal | undefined): MillraceError {
+  return new MillraceError('Aborted', 'The operation was aborted', { cause: signal?.reason });
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw aborted(signal);
+}
+
+/**
+ * A web stream over chunks that counts them: fewer bytes than `expected` is an error
+ * (a truncated body must never pass as a short file), as is an abort or a failing source.
+ */
+export function checkedStream(
+  source: AsyncIterable<Uint8Array | string>,
+  opts: { expected?: number; signal?: AbortSignal; describe: string; mapError: (e: unknown) => MillraceError; onClose?: () => void },
+): ReadableStream<Uint8Array> {
+  const it = source[Symbol.asyncIterator]();
+  let received = 0;
+  let finished = false;
+  const finish = () => {
+    if (!finished) {
+      finished = true;
+      opts.onClose?.();
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      try {
+        throwIfAborted(opts.signal);
+        const { done, value } = await it.next();
+        throwIfAborted(opts.signal);
+        if (done) {
+          if (opts.expected !== undefined && received !== opts.expected) {
+            throw new MillraceError('Storage', `${opts.describe}: body ended after ${received} of ${opts.expected} bytes (truncated)`);
+          }
+          finish();
+          controller.close();
+          return;
+        }
+        const chunk = typeof value === 'string' ? Buffer.from(value) : value;
+        received += chunk.byteLength;
+        controller.enqueue(chunk);
+      } catch (e) {
+        finish();
+        await it.return?.().catch(() => undefined);
+        controller.error(e instanceof MillraceError ? e : opts.signal?.aborted ? aborted(opts.signal) : opts.mapError(e));
+      }
+    },
+    cancel: async () => {
+      finish();
+      await it.return?.().catch(() => undefined);
+    },
+  });
+}
+
+/**
+ * Wraps a caller's chunk source so its own failure is remembered: SDKs sometimes replace it
+ * with a later cleanup error, and the caller should hear about what actually went wrong.
+ */
+export function tracked(source: AsyncIterable<Uint8Array>, onChunk?: (n: number) => void): {
+  iterable: AsyncIterable<Uint8Array>;
+  failure: () => unknown;
+  bytes: () => number;
+} {
+  let failure: unknown;
+  let bytes = 0;
+  return {
+    iterable: (async function* () {
+      try {
+        for await (const chunk of source) {
+          bytes += chunk.byteLength;
+          onChunk?.(bytes);
+          yield chunk;
+        }
+      } catch (e) {
+        failure = e;
+        throw e;
+      }
+    })(),
+    failure: () => failure,
+    bytes: () => bytes,
+  };
+}
+
+/** Replaces every occurrence of the given secrets in `text` with `***`. */
+export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
+  return out;
+}
+
+/**
+ * An SDK error reduced to what is safe to keep as `cause`: name, message (secrets scrubbed),
+ * HTTP status and service code. SDK errors can carry request details and account ids.
+ */
+export function safeCause(e: unknown, secrets: readonly (string | undefined)[]): Error {
+  if (e instanceof MillraceError) return e;
+  const src = (e ?? {}) as { name?: string; message?: string; code?: string; Code?: string; statusCode?: number; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  const message = scrub(typeof src.message === 'string' ? src.message : String(e), secrets);
+  const out = new Error(message) as Error & { code?: string; status?: number; requestId?: string };
+  out.name = scrub(src.name ?? 'Error', secrets);
+  const code = src.code ?? src.Code;
+  if (typeof code === 'string') out.code = scrub(code, secrets);
+  const status = src.$metadata?.httpStatusCode ?? src.statusCode;
+  if (typeof status === 'number') out.status = status;
+  if (src.$metadata?.requestId) out.requestId = src.$metadata.requestId;
+  return out;
+}
+
+export function storageError(code: ErrorCode, message: string, cause: unknown, secrets: readonly (string | undefined)[]): MillraceError {
+  return new MillraceError(code, scrub(message, secrets), { cause: safeCause(cause, secrets) });
+}

@@ -1,0 +1,60 @@
+/** Shared setup for the ducklake tests: a fresh home, the provisioned extensions, buckets and databases. */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import postgres from 'postgres';
+
+/** The extensions `npm run extensions` (the pretest step) provisioned into the repo's millrace home. */
+export const EXTENSION_DIR = process.env.MILLRACE_TEST_EXTENSION_DIR ?? resolve(__dirname, '..', '..', '.millrace', 'duckdb-extensions');
+
+export async function ensureExtensions(): Promise<string> {
+  if (!existsSync(join(EXTENSION_DIR, 'v1.5.5'))) {
+    const { provision } = (await import('../../scripts/duckdb-extensions.mjs' as string)) as { provision(o: { dir: string }): Promise<unknown> };
+    await provision({ dir: EXTENSION_DIR });
+  }
+  return EXTENSION_DIR;
+}
+
+export function freshHome(tag: string): string {
+  const home = mkdtempSync(join(tmpdir(), `millrace-${tag}-`));
+  process.env.MILLRACE_HOME = home;
+  return home;
+}
+
+export type S3Info = { endPoint: string; accessKey: string; secretKey: string; region: string };
+
+export async function createBucket(s3: S3Info, bucket: string): Promise<void> {
+  const client = new S3Client({
+    endpoint: s3.endPoint, region: s3.region, forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKey, secretAccessKey: s3.secretKey },
+  });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Creates a fresh database on the test server and returns its URL. */
+export async function createDatabase(pgUrl: string, name: string): Promise<string> {
+  const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.unsafe(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A DuckDB-readable PostgreSQL catalog config from a URL, in the field form (host, port, user, dbname). */
+export function pgCatalog(url: string) {
+  const u = new URL(url);
+  return {
+    type: 'postgresql' as const, host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username),
+    dbname: u.pathname.slice(1), ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+  };
+}
