@@ -1,5 +1,5 @@
 import { MillraceError } from '../errors.js';
-import { compile, Fragment, raw, ident, splitStatements, type CompiledSql, type Dialect, type RawSql, type Identifier } from './template.js';
+import { compile, Fragment, raw, ident, splitStatements, findPlaceholders, type CompiledSql, type Dialect, type RawSql, type Identifier } from './template.js';
 
 export type Row = Record<string, unknown>;
 
@@ -74,6 +74,7 @@ export interface DatatableSqlTemplateFunction extends SqlTemplateFunction {
 
 class Statement<T> implements SqlStatement<T> {
   #compiled: CompiledSql | undefined;
+  #statements: CompiledSql[] | undefined;
 
   constructor(
     readonly fragment: Fragment,
@@ -99,7 +100,8 @@ class Statement<T> implements SqlStatement<T> {
     if (!RESULT_COLLECTIONS.includes(mode)) {
       throw new MillraceError('InvalidArgument', `Unknown resultCollection ${JSON.stringify(mode)}; expected one of ${RESULT_COLLECTIONS.join(', ')}`);
     }
-    const statements = splitStatements(this.compiled());
+    this.#statements ??= splitStatements(this.compiled());
+    const statements = this.#statements;
     if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
     const engine = await this.engine();
     const results = await engine.run(statements, params.signal);
@@ -161,17 +163,16 @@ export function templateFunction(engine: () => SqlEngine | Promise<SqlEngine>, d
 
 /** A statement from `$1`-style text and positional parameters. */
 export function queryStatement<T>(engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect, text: string, params: unknown[]): SqlStatement<T> {
-  // Splitting the text at each `$n` and re-interpolating keeps one compiler for both APIs.
+  if (typeof text !== 'string') throw new MillraceError('InvalidArgument', 'query() takes the SQL text as a string');
+  // Cutting the text at each `$n` (outside literals and comments) and re-interpolating keeps one compiler for both APIs.
   const strings: string[] = [];
   const values: unknown[] = [];
   let last = 0;
-  const re = /\$(\d+)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const n = Number(m[1]);
-    if (n < 1 || n > params.length) throw new MillraceError('InvalidArgument', `Placeholder $${n} has no parameter (got ${params.length})`);
-    strings.push(text.slice(last, m.index));
-    values.push(params[n - 1]);
-    last = m.index + m[0].length;
+  for (const p of findPlaceholders(text)) {
+    if (p.n < 1 || p.n > params.length) throw new MillraceError('InvalidArgument', `Placeholder $${p.n} has no parameter (got ${params.length})`);
+    strings.push(text.slice(last, p.start));
+    values.push(params[p.n - 1]);
+    last = p.end;
   }
   strings.push(text.slice(last));
   return new Statement<T>(new Fragment(strings, values), engine, dialect);

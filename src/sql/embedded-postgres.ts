@@ -1,0 +1,48 @@
+/**
+ * The embedded default datatable: PGlite (PostgreSQL compiled to WebAssembly) persisted in a folder,
+ * served in-process on a private unix socket so the regular postgres.js driver reaches it exactly
+ * like a real server. PGlite runs one connection at a time, so its pool has one connection.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MillraceError } from '../errors.js';
+import { importBackend } from '../lazy.js';
+import type { PostgresTarget } from './postgres.js';
+
+export type EmbeddedPostgres = { target: PostgresTarget; close(): Promise<void> };
+
+export async function startEmbeddedPostgres(label: string, dataDir: string): Promise<EmbeddedPostgres> {
+  const { PGlite } = await importBackend<typeof import('@electric-sql/pglite')>('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await importBackend<typeof import('@electric-sql/pglite-socket')>('@electric-sql/pglite-socket');
+  mkdirSync(dataDir, { recursive: true });
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (e) {
+    throw new MillraceError('Connection', `${label}: cannot open the embedded PostgreSQL in ${dataDir}: ${(e as Error).message}`, { cause: e });
+  }
+  // A private folder (mode 0700) keeps other local users off the socket; TCP loopback is the fallback on Windows.
+  const socketDir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'millrace-pg-'));
+  const path = socketDir ? join(socketDir, '.s.PGSQL.5432') : undefined;
+  const server = new PGLiteSocketServer({ db, ...(path ? { path } : { host: '127.0.0.1', port: 0 }), maxConnections: 1 });
+  await server.start();
+  // Our in-process server must never keep a finished script alive; the client side holds the loop while it waits.
+  const net = (server as unknown as { server: Server }).server;
+  net.unref();
+  net.on('connection', (s: Socket) => s.unref());
+  const [host, port] = path ? ['localhost', 5432] : server.getServerConn().split(':');
+  return {
+    target: {
+      label,
+      max: 1,
+      options: { ...(path ? { path } : { host, port: Number(port) }), user: 'postgres', database: 'postgres', ssl: false },
+    },
+    async close() {
+      await server.stop();
+      await db.close();
+      if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,330 @@
+/**
+ * The PostgreSQL driver: one `postgres` (postgres.js) pool per datatable. It only executes:
+ * compiled statements in, rows out, typed errors. The embedded default (PGlite) is served on a
+ * private socket and reached through this same code, so both behave alike.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Sql, TransactionSql, Options, PostgresType } from 'postgres';
+type PostgresModule = typeof import('postgres');
+import { redact } from '../config.js';
+import type { PostgresConfig } from '../config.js';
+import { MillraceError, SqlError, type ErrorCode } from '../errors.js';
+import { importBackend } from '../lazy.js';
+import { quoteIdent, type BoundParam, type CompiledSql } from './template.js';
+import type { Row } from './statement.js';
+
+/** Where and how to connect: a parsed config, with nothing secret in `label`. */
+export type PostgresTarget = {
+  /** `datatable "main"`: how messages name this database. */
+  label: string;
+  url?: string;
+  options: Options<Record<string, PostgresType>>;
+  /** Connections in the pool (1 for the embedded PGlite, which serves one at a time). */
+  max: number;
+};
+
+export type RunContext = { schema?: string; role?: string; signal?: AbortSignal };
+
+const CONNECT_TIMEOUT_S = 10;
+
+/** A pool and what it needs to let the process exit when idle. */
+export class PostgresPool {
+  readonly #sql: Sql<Record<string, PostgresType>>;
+  readonly #label: string;
+  /** Open sockets: referenced while a statement runs, unreferenced when the pool is idle. */
+  readonly #handles = new Set<{ socket: Socket; handle: { ref(): void; unref(): void } | undefined }>();
+  #busy = 0;
+
+  private constructor(postgres: PostgresModule, target: PostgresTarget) {
+    this.#label = target.label;
+    const options = {
+      ...target.options,
+      max: target.max,
+      types: TYPES,
+      fetch_types: true,
+      prepare: true,
+      // Timers of postgres.js would keep a finished script alive; idle sockets are unreferenced instead.
+      idle_timeout: 0,
+      max_lifetime: 0,
+      connect_timeout: CONNECT_TIMEOUT_S,
+      transform: { undefined: null },
+      onnotice: () => {},
+      socket: (o: unknown) => this.#connect(o as SocketOptions),
+      connection: { application_name: 'millrace', TimeZone: 'UTC', ...target.options.connection },
+    } as Options<Record<string, PostgresType>>;
+    this.#sql = target.url ? postgres(target.url, options) : postgres(options);
+  }
+
+  static async open(target: PostgresTarget): Promise<PostgresPool> {
+    const mod = await importBackend<{ default: PostgresModule }>('postgres');
+    return new PostgresPool(mod.default, target);
+  }
+
+  /** Runs the statements in order; several (or a schema or a role) share one transaction on one connection. */
+  async run(statements: CompiledSql[], ctx: RunContext = {}): Promise<Row[][]> {
+    const { signal } = ctx;
+    if (signal?.aborted) throw aborted(this.#label);
+    const pending = new Set<{ cancel(): unknown }>();
+    const onAbort = () => pending.forEach((q) => q.cancel());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#enter();
+    try {
+      const sql = this.#sql;
+      if (statements.length === 1 && !ctx.schema && !ctx.role) {
+        const q = this.#query(sql, statements[0]!);
+        pending.add(q);
+        try {
+          return [rowsOf(await q)];
+        } catch (e) {
+          throw this.#error(e, statements[0]!.text, ctx, statements);
+        }
+      }
+      return (await sql.begin(async (tx) => {
+        const prelude: string[] = [];
+        if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
+        if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
+        // Issued together, they are pipelined on the transaction's connection and run in order.
+        const queries = [...prelude.map((t) => tx.unsafe(t)), ...statements.map((s) => this.#query(tx, s))];
+        queries.forEach((q) => pending.add(q));
+        const settled = await Promise.allSettled(queries);
+        const failed = settled.findIndex((r) => r.status === 'rejected');
+        if (failed !== -1) {
+          const text = failed < prelude.length ? prelude[failed]! : statements[failed - prelude.length]!.text;
+          throw this.#error((settled[failed] as PromiseRejectedResult).reason, text, ctx, statements, failed < prelude.length);
+        }
+        return settled.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
+      })) as Row[][];
+    } catch (e) {
+      throw e instanceof MillraceError ? e : this.#error(e, statements.map((s) => s.text).join(';\n'), ctx, statements);
+    } finally {
+      this.#leave();
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 });
+  }
+
+  #query(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql) {
+    // Type 0 lets the server type each parameter from its `::type` cast in the text.
+    const params = s.params.map((p: BoundParam) => sql.typed(p.value as never, 0));
+    return sql.unsafe(s.text, params as never[], { prepare: true });
+  }
+
+  #enter(): void {
+    if (this.#busy++ === 0) for (const h of this.#handles) h.handle?.ref();
+  }
+
+  #leave(): void {
+    if (--this.#busy > 0) return;
+    for (const h of this.#handles) {
+      if (h.socket.destroyed) this.#handles.delete(h);
+      else h.handle?.unref();
+    }
+  }
+
+  /** postgres.js's socket hook: we connect, so we hold the handle and can let an idle pool not keep the process alive. */
+  #connect(o: SocketOptions): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const host = o.host[0] ?? 'localhost';
+      const port = o.port[0] ?? 5432;
+      const socket = o.path ? netConnect(o.path) : netConnect(port, host);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error(`connect timeout after ${CONNECT_TIMEOUT_S}s`), { code: 'CONNECT_TIMEOUT' }));
+      }, CONNECT_TIMEOUT_S * 1000);
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        // postgres.js reads `host` for TLS server-name checks.
+        Object.assign(socket, { host });
+        const entry = { socket, handle: (socket as unknown as { _handle?: { ref(): void; unref(): void } })._handle };
+        this.#handles.add(entry);
+        socket.once('close', () => this.#handles.delete(entry));
+        if (this.#busy === 0) entry.handle?.unref();
+        resolve(socket);
+      });
+    });
+  }
+
+  #error(e: unknown, sql: string, ctx: RunContext, statements: CompiledSql[], inPrelude = false): MillraceError {
+    if (e instanceof MillraceError) return e;
+    const err = e as { name?: string; code?: string; message?: string; detail?: string; hint?: string };
+    if (ctx.signal?.aborted) return aborted(this.#label);
+    if (err?.name === 'PostgresError' && typeof err.code === 'string') {
+      const sqlState = err.code;
+      let code: ErrorCode = classify(sqlState);
+      let message = `${this.#label}: ${err.message ?? 'error'}`;
+      if (inPrelude && ctx.role && sql.includes('ROLE')) {
+        code = 'PermissionDenied';
+        message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${err.message}`;
+      }
+      if (err.detail) message += ` (${err.detail})`;
+      if (err.hint) message += ` Hint: ${err.hint}`;
+      return new SqlError(scrubParams(message, statements), { sql, sqlState, engine: 'postgres', code });
+    }
+    const connCode = typeof err?.code === 'string' && CONNECTION_CODES.test(err.code) ? err.code : undefined;
+    if (connCode) {
+      return new MillraceError('Connection', `${this.#label}: cannot connect (${connCode}): ${redact(err.message ?? '')}`);
+    }
+    // Driver-side errors (postgres.js attaches the parameters to them): keep only the message.
+    return new SqlError(`${this.#label}: ${redact(err?.message ?? String(e))}`, { sql, engine: 'postgres' });
+  }
+}
+
+/** Scrubs parameter values out of server messages (`invalid input syntax for type integer: "abc"`). */
+export function scrubParams(message: string, statements: CompiledSql[]): string {
+  for (const s of statements) {
+    for (const p of s.params) {
+      for (const text of paramTexts(p.value)) {
+        if (!text) continue;
+        // Short values are only scrubbed where Postgres quotes them, to keep the message readable.
+        const forms = text.length >= 4 ? [text] : [`"${text}"`, `(${text})`, `=${text})`];
+        for (const f of forms) message = message.split(f).join(f === text ? '***' : f.replace(text, '***'));
+      }
+    }
+  }
+  return message;
+}
+
+function paramTexts(v: unknown): string[] {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v.flatMap(paramTexts).concat(safeJson(v));
+  if (v instanceof Date) return [v.toISOString()];
+  if (v instanceof Uint8Array) return [];
+  if (typeof v === 'object') return [safeJson(v)];
+  return [String(v)];
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const CONNECTION_CODES = /^(E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL|PIPE|TIMEDOUT|NOENT|ACCES)|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|SASL_SIGNATURE_MISMATCH|AUTH_TYPE_NOT_IMPLEMENTED)$/;
+
+/** SQLSTATE classes users branch on: 08 connection, 28 authorization, 3D unknown database, 42501 privilege. */
+function classify(sqlState: string): ErrorCode {
+  if (sqlState === '42501') return 'PermissionDenied';
+  if (sqlState === '57014') return 'Aborted';
+  const cls = sqlState.slice(0, 2);
+  if (cls === '08' || cls === '28' || cls === '3D') return 'Connection';
+  return 'Sql';
+}
+
+function aborted(label: string): MillraceError {
+  return new MillraceError('Aborted', `${label}: statement aborted`);
+}
+
+type SocketOptions = { host: string[]; port: number[]; path?: string | false };
+
+function rowsOf(result: unknown): Row[] {
+  // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
+  return Array.isArray(result) ? Array.from(result as Row[]) : [];
+}
+
+/** Postgres config (URL or Windmill's `postgresql` resource fields) to postgres.js options. */
+export function postgresTarget(label: string, config: PostgresConfig): PostgresTarget {
+  if (typeof config === 'string') return { label, url: config, options: {}, max: 10 };
+  const ssl = sslOption(label, config.sslmode ?? "prefer", config.root_certificate_pem);
+  return {
+    label,
+    max: 10,
+    options: {
+      host: config.host,
+      port: config.port ?? 5432,
+      user: config.user,
+      password: config.password ?? '',
+      database: config.dbname,
+      ssl: ssl as Options<Record<string, PostgresType>>['ssl'],
+    },
+  };
+}
+
+/** libpq's sslmode semantics; with a root certificate, `require` verifies the chain like `verify-ca`. */
+function sslOption(label: string, mode: string, ca: string | undefined): unknown {
+  switch (mode) {
+    case 'disable':
+      return false;
+    case 'allow':
+    case 'prefer':
+      return 'prefer';
+    case 'require':
+      return ca ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : 'require';
+    case 'verify-ca':
+      return { ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ...(ca ? { ca } : {}), rejectUnauthorized: true };
+    default:
+      throw new MillraceError('Config', `${label}: sslmode: unknown value ${JSON.stringify(mode)} (expected disable, allow, prefer, require, verify-ca or verify-full)`);
+  }
+}
+
+// ---- Type mapping (see the README table): exact where JS can be, strings where it cannot. ----
+
+/** int8: a number while exact (|n| < 2^53), a bigint beyond, never silently rounded. */
+export function parseInt8(x: string): number | bigint {
+  const n = Number(x);
+  return Number.isSafeInteger(n) ? n : BigInt(x);
+}
+
+function parseBytea(x: string): Uint8Array {
+  const out = new Uint8Array((x.length - 2) >> 1);
+  Buffer.from(out.buffer).write(x.slice(2), 'hex');
+  return out;
+}
+
+function serializeBytea(x: unknown): string {
+  if (x instanceof Uint8Array) return '\\x' + Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex');
+  return String(x);
+}
+
+const TIMESTAMP = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d+)?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/;
+
+/** timestamp (no zone) is read as UTC; timestamptz uses its offset. `infinity` stays a string. */
+export function parseTimestamp(x: string): Date | string {
+  const m = TIMESTAMP.exec(x);
+  if (!m) return x;
+  let year = Number(m[1]);
+  if (m[12]) year = 1 - year; // 1 BC is year 0
+  const ms = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
+  const d = new Date(0);
+  d.setUTCFullYear(year, Number(m[2]) - 1, Number(m[3]));
+  d.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), ms);
+  if (m[8]) {
+    const offset = (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)) * 1000;
+    d.setTime(d.getTime() - (m[8] === '-' ? -offset : offset));
+  }
+  return d;
+}
+
+function serializeTimestamp(x: unknown): string {
+  return x instanceof Date ? x.toISOString() : String(x);
+}
+
+function serializeText(x: unknown): string {
+  if (typeof x === 'string') return x;
+  if (x instanceof Date) return x.toISOString();
+  if (typeof x === 'object' && x !== null && !(x instanceof Uint8Array)) return JSON.stringify(x);
+  return String(x);
+}
+
+const TYPES: Record<string, PostgresType> = {
+  int8: { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: parseInt8 },
+  // A date has no time zone: 'YYYY-MM-DD' keeps it exact (a Date would shift with the local zone).
+  pgdate: { to: 1082, from: [1082], serialize: serializeTimestamp, parse: (x: string) => x },
+  timestamp: { to: 1114, from: [1114], serialize: serializeTimestamp, parse: parseTimestamp },
+  timestamptz: { to: 1184, from: [1184], serialize: serializeTimestamp, parse: parseTimestamp },
+  bytes: { to: 17, from: [17], serialize: serializeBytea, parse: parseBytea },
+  // A string bound as json is taken as JSON text (like a literal); anything else is stringified.
+  json: { to: 114, from: [114, 3802], serialize: (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x)), parse: (x: string) => JSON.parse(x) },
+  text: { to: 25, from: [25, 1043], serialize: serializeText, parse: (x: string) => x },
+} as unknown as Record<string, PostgresType>;
