@@ -322,7 +322,11 @@ export function toDuckDBValue(api: Api, v: unknown): [DuckDBApi.DuckDBValue, Duc
   if (v instanceof Uint8Array) return [api.blobValue(v), api.BLOB];
   if (Array.isArray(v)) {
     const element = arrayElementType(api, v);
-    if (element) return [api.listValue(v.map((x) => (x === null || x === undefined ? null : toDuckDBValue(api, x)[0]))), api.LIST(element)];
+    if (element) {
+      const asDouble = element.typeId === api.DuckDBTypeId.DOUBLE;
+      const items = v.map((x) => (x === null || x === undefined ? null : asDouble ? Number(x) : toDuckDBValue(api, x)[0]));
+      return [api.listValue(items), api.LIST(element)];
+    }
   }
   if (typeof v === 'object') return [JSON.stringify(v), jsonType(api)];
   return [String(v), api.VARCHAR];
