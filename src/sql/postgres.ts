@@ -41,13 +41,12 @@ export class PostgresPool {
       ...target.options,
       max: target.max,
       types: TYPES,
-      fetch_types: true,
+      fetch_types: false,
       prepare: true,
       // Timers of postgres.js would keep a finished script alive; idle sockets are unreferenced instead.
       idle_timeout: 0,
       max_lifetime: 0,
       connect_timeout: CONNECT_TIMEOUT_S,
-      transform: { undefined: null },
       onnotice: () => {},
       socket: (o: unknown) => this.#connect(o as SocketOptions),
       connection: { application_name: 'millrace', TimeZone: 'UTC', ...target.options.connection },
@@ -108,7 +107,7 @@ export class PostgresPool {
 
   #query(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql) {
     // Type 0 lets the server type each parameter from its `::type` cast in the text.
-    const params = s.params.map((p: BoundParam) => sql.typed(p.value as never, 0));
+    const params = s.params.map((p: BoundParam) => sql.typed(bindable(p.value) as never, 0));
     return sql.unsafe(s.text, params as never[], { prepare: true });
   }
 
@@ -226,6 +225,13 @@ function aborted(label: string): MillraceError {
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };
 
+/** undefined binds as NULL, also inside arrays (postgres.js refuses undefined). */
+function bindable(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (Array.isArray(v) && v.includes(undefined)) return v.map(bindable);
+  return v;
+}
+
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
   return Array.isArray(result) ? Array.from(result as Row[]) : [];
@@ -317,14 +323,85 @@ function serializeText(x: unknown): string {
   return String(x);
 }
 
-const TYPES: Record<string, PostgresType> = {
-  int8: { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: parseInt8 },
-  // A date has no time zone: 'YYYY-MM-DD' keeps it exact (a Date would shift with the local zone).
-  pgdate: { to: 1082, from: [1082], serialize: serializeTimestamp, parse: (x: string) => x },
-  timestamp: { to: 1114, from: [1114], serialize: serializeTimestamp, parse: parseTimestamp },
-  timestamptz: { to: 1184, from: [1184], serialize: serializeTimestamp, parse: parseTimestamp },
-  bytes: { to: 17, from: [17], serialize: serializeBytea, parse: parseBytea },
+/** Element types by oid: [array oid, parse, serialize]. Types not listed come back as text. */
+const ELEMENTS: Record<number, [number, (x: string) => unknown, (x: unknown) => string]> = {
+  16: [1000, (x) => x === 't', (x) => (x === true || x === 't' ? 't' : x === false || x === 'f' ? 'f' : String(x))],
+  17: [1001, parseBytea, serializeBytea],
+  20: [1016, parseInt8, String],
+  21: [1005, Number, String],
+  23: [1007, Number, String],
+  26: [1028, Number, String],
+  700: [1021, Number, String],
+  701: [1022, Number, String],
+  // numeric stays a string: JS numbers cannot hold its precision.
+  1700: [1231, (x) => x, String],
+  25: [1009, (x) => x, serializeText],
+  1043: [1015, (x) => x, serializeText],
+  1042: [1014, (x) => x, serializeText],
+  19: [1003, (x) => x, serializeText],
+  2950: [2951, (x) => x, String],
   // A string bound as json is taken as JSON text (like a literal); anything else is stringified.
-  json: { to: 114, from: [114, 3802], serialize: (x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x)), parse: (x: string) => JSON.parse(x) },
-  text: { to: 25, from: [25, 1043], serialize: serializeText, parse: (x: string) => x },
-} as unknown as Record<string, PostgresType>;
+  114: [199, (x) => JSON.parse(x), serializeJson],
+  3802: [3807, (x) => JSON.parse(x), serializeJson],
+  // A date has no time zone: 'YYYY-MM-DD' keeps it exact (a Date would shift with the local zone).
+  1082: [1182, (x) => x, serializeTimestamp],
+  1083: [1183, (x) => x, String],
+  1266: [1270, (x) => x, String],
+  1114: [1115, parseTimestamp, serializeTimestamp],
+  1184: [1185, parseTimestamp, serializeTimestamp],
+  1186: [1187, (x) => x, String],
+};
+
+function serializeJson(x: unknown): string {
+  return typeof x === 'string' ? x : JSON.stringify(x);
+}
+
+/** PostgreSQL's array text format, NULLs included (`{1,NULL,"a\"b"}`, `[0:1]={...}`). */
+export function parseArray(x: string, parse: (s: string) => unknown): unknown[] {
+  let i = x.charCodeAt(0) === 91 /* [ */ ? x.indexOf('=') + 1 : 0;
+  const level = (): unknown[] => {
+    i++; // {
+    const out: unknown[] = [];
+    if (x[i] === '}') {
+      i++;
+      return out;
+    }
+    for (;;) {
+      const c = x[i];
+      if (c === '{') out.push(level());
+      else if (c === '"') {
+        let s = '';
+        let from = ++i;
+        while (x[i] !== '"') {
+          if (x[i] === '\\') {
+            s += x.slice(from, i);
+            from = ++i;
+          }
+          i++;
+        }
+        out.push(parse(s + x.slice(from, i++)));
+      } else {
+        let j = i;
+        while (x[j] !== ',' && x[j] !== '}') j++;
+        const s = x.slice(i, j);
+        i = j;
+        out.push(s === 'NULL' ? null : parse(s));
+      }
+      if (x[i++] === '}') return out;
+    }
+  };
+  return level();
+}
+
+function serializeArray(xs: unknown, serialize: (x: unknown) => string): string {
+  if (!Array.isArray(xs)) return serialize(xs);
+  return '{' + xs.map((x) => (x === null || x === undefined ? 'NULL' : Array.isArray(x) ? serializeArray(x, serialize) : '"' + serialize(x).replace(/[\\"]/g, '\\$&') + '"')).join(',') + '}';
+}
+
+/** postgres.js type handlers: each element type and its array; nothing is fetched from the server at connect. */
+const TYPES = Object.fromEntries(
+  Object.entries(ELEMENTS).flatMap(([oid, [arrayOid, parse, serialize]]) => [
+    [`t${oid}`, { to: Number(oid), from: [Number(oid)], parse, serialize }],
+    [`t${arrayOid}`, { to: arrayOid, from: [arrayOid], parse: (x: string) => parseArray(x, parse), serialize: (x: unknown) => serializeArray(x, serialize) }],
+  ]),
+) as unknown as Record<string, PostgresType>;
