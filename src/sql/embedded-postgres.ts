@@ -23,6 +23,7 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
   } catch (e) {
     throw new MillraceError('Connection', `${label}: cannot open the embedded PostgreSQL in ${dataDir}: ${(e as Error).message}`, { cause: e });
   }
+  unrefTimers(db as unknown as Executor);
   // A private folder (mode 0700) keeps other local users off the socket; TCP loopback is the fallback on Windows.
   const socketDir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'millrace-pg-'));
   const path = socketDir ? join(socketDir, '.s.PGSQL.5432') : undefined;
@@ -37,12 +38,37 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
     target: {
       label,
       max: 1,
-      options: { ...(path ? { path } : { host, port: Number(port) }), user: 'postgres', database: 'postgres', ssl: false },
+      options: {
+        ...(path ? { path } : { host, port: Number(port) }),
+        user: 'postgres',
+        database: 'postgres',
+        ssl: false,
+      },
     },
     async close() {
       await server.stop();
       await db.close();
       if (socketDir) rmSync(socketDir, { recursive: true, force: true });
     },
+  };
+}
+
+type Executor = { execProtocolRawSync(...args: unknown[]): unknown };
+
+/**
+ * The PostgreSQL inside PGlite arms timers (its 10 s idle statistics flush, statement timeouts)
+ * with the global setTimeout while it runs a message. Unreferenced, they still fire in a process
+ * that keeps running, but never keep a finished script alive.
+ */
+function unrefTimers(db: Executor): void {
+  const run = db.execProtocolRawSync.bind(db);
+  db.execProtocolRawSync = (...args: unknown[]) => {
+    const original = globalThis.setTimeout;
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => original(fn, ms, ...rest).unref()) as typeof setTimeout;
+    try {
+      return run(...args);
+    } finally {
+      globalThis.setTimeout = original;
+    }
   };
 }
