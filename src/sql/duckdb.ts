@@ -259,7 +259,7 @@ export class DuckDBEngine implements SqlEngine {
         }
         const prepared = await this.connection.raw.prepare(s.text);
         try {
-          prepared.bind(values, types as DuckDBApi.DuckDBType[]);
+          bindAll(api, prepared, values, types);
           reader = await prepared.runAndReadAll();
         } finally {
           prepared.destroySync();
@@ -283,6 +283,22 @@ export class DuckDBEngine implements SqlEngine {
       return [url, this.connection.db.api.VARCHAR];
     }
     return toDuckDBValue(this.connection.db.api, p.value);
+  }
+}
+
+/** Binds each value with node-api's direct binders for the common scalar types (no Value objects built), else bindValue. */
+function bindAll(api: Api, prepared: DuckDBApi.DuckDBPreparedStatement, values: DuckDBApi.DuckDBValue[], types: (DuckDBApi.DuckDBType | undefined)[]): void {
+  const T = api.DuckDBTypeId;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const t = types[i];
+    const n = i + 1;
+    if (v === null || t === undefined) prepared.bindNull(n);
+    else if (t.typeId === T.BIGINT && t.alias === undefined) prepared.bindBigInt(n, v as bigint);
+    else if (t.typeId === T.VARCHAR && t.alias === undefined) prepared.bindVarchar(n, v as string);
+    else if (t.typeId === T.DOUBLE) prepared.bindDouble(n, v as number);
+    else if (t.typeId === T.BOOLEAN) prepared.bindBoolean(n, v as boolean);
+    else prepared.bindValue(n, v, t);
   }
 }
 
