@@ -34,6 +34,9 @@ export class PostgresPool {
   /** Open sockets: referenced while a statement runs, unreferenced when the pool is idle. */
   readonly #handles = new Set<{ socket: Socket; handle: { ref(): void; unref(): void } | undefined }>();
   #busy = 0;
+  /** Whether the open sockets currently hold the event loop. */
+  #referenced = true;
+  #unrefScheduled = false;
 
   private constructor(postgres: PostgresModule, target: PostgresTarget) {
     this.#label = target.label;
@@ -112,15 +115,25 @@ export class PostgresPool {
   }
 
   #enter(): void {
-    if (this.#busy++ === 0) for (const h of this.#handles) h.handle?.ref();
+    this.#busy++;
+    if (this.#referenced) return;
+    this.#referenced = true;
+    for (const h of this.#handles) h.handle?.ref();
   }
 
   #leave(): void {
-    if (--this.#busy > 0) return;
-    for (const h of this.#handles) {
-      if (h.socket.destroyed) this.#handles.delete(h);
-      else h.handle?.unref();
-    }
+    if (--this.#busy > 0 || this.#unrefScheduled) return;
+    // Deferred one turn: back-to-back statements then cost no ref/unref calls at all.
+    this.#unrefScheduled = true;
+    setImmediate(() => {
+      this.#unrefScheduled = false;
+      if (this.#busy > 0 || !this.#referenced) return;
+      this.#referenced = false;
+      for (const h of this.#handles) {
+        if (h.socket.destroyed) this.#handles.delete(h);
+        else h.handle?.unref();
+      }
+    });
   }
 
   /** postgres.js's socket hook: we connect, so we hold the handle and can let an idle pool not keep the process alive. */
@@ -145,7 +158,7 @@ export class PostgresPool {
         const entry = { socket, handle: (socket as unknown as { _handle?: { ref(): void; unref(): void } })._handle };
         this.#handles.add(entry);
         socket.once('close', () => this.#handles.delete(entry));
-        if (this.#busy === 0) entry.handle?.unref();
+        if (!this.#referenced) entry.handle?.unref();
         resolve(socket);
       });
     });
