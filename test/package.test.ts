@@ -68,6 +68,9 @@ describe('package', () => {
 
   it('an S3-only serverless bundle contains no SQL engine, Azure SDK or Postgres driver', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'millrace-bundle-'));
+    // As installed from npm, so the bundler resolves through the package's "exports".
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules', 'millrace'), 'dir');
     const entry = join(dir, 'handler.ts');
     writeFileSync(entry, `
       import { loadS3File, writeS3File, type S3Object } from 'millrace/s3';
@@ -82,8 +85,6 @@ describe('package', () => {
       format: 'esm',
       write: false,
       metafile: true,
-      nodePaths: [join(root, 'node_modules')],
-      alias: { millrace: root },
       logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
