@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/servers.ts', 'test/setup/postgres.ts'],
+    // The pinned AWS SDK warns once per process about its future Node 22 requirement; tests need not.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 120_000,
     hookTimeout: 180_000,
     // Two cores: files run in parallel processes, each test file gets its own MILLRACE_HOME.
