@@ -64,7 +64,7 @@ function unrefTimers(db: Executor): void {
   const run = db.execProtocolRawSync.bind(db);
   db.execProtocolRawSync = (...args: unknown[]) => {
     const original = globalThis.setTimeout;
-    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => original(fn, ms, ...rest).unref()) as typeof setTimeout;
+    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => (original(fn, ms, ...rest) as unknown as NodeJS.Timeout).unref()) as unknown as typeof setTimeout;
     try {
       return run(...args);
     } finally {
