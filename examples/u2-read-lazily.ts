@@ -12,7 +12,7 @@ export async function main(input: S3Object) {
   const firstLine = head.split('\n', 1)[0];
 
   const sha256 = createHash('sha256');
-  for await (const chunk of blob.stream()) sha256.update(chunk);
+  await blob.stream().pipeTo(new WritableStream({ write: (chunk) => void sha256.update(chunk) }));
 
   return { size: blob.size, type: blob.type, firstLine, sha256: sha256.digest('hex') };
 }

@@ -216,7 +216,7 @@ describe('bad input writes nothing', () => {
   it('rejects content it cannot write', async () => {
     await configure({ storage: fsStorage('content') });
     await expectCode(writeS3File({ s3: 'a.txt' }, 42 as unknown as string), 'InvalidArgument');
-    await expectCode(writeS3File({ s3: 'b.txt' }, (async function* () { yield 'ok'; yield 5 as unknown as Uint8Array; })()), 'InvalidArgument');
+    await expectCode(writeS3File({ s3: 'b.txt' }, (async function* () { yield new Uint8Array(2); yield 5 as unknown as Uint8Array; })()), 'InvalidArgument');
     expect(await allKeys()).toEqual([]);
   });
 });
