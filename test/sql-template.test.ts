@@ -57,6 +57,17 @@ describe('compile', () => {
     expect(c.params.map((p) => [p.type, p.explicit])).toEqual([['int', true], ['date', true], ['TEXT', false]]);
   });
 
+  it('one call site compiles each call from its own values (annotations are cached per site, types are not)', () => {
+    const at = (v: unknown) => sql`SELECT ${v}, ${2}::int`.content;
+    expect([1, 'a', 1.5, raw('now()'), 2].map(at)).toEqual([
+      'SELECT $1::BIGINT, $2::int',
+      'SELECT $1::TEXT, $2::int',
+      'SELECT $1::DOUBLE PRECISION, $2::int',
+      'SELECT now(), $1::int',
+      'SELECT $1::BIGINT, $2::int',
+    ]);
+  });
+
   it('inlines sql.raw, quotes sql.ident and nests statements with renumbered parameters', () => {
     const inner = sql`age > ${30} AND name <> ${'x'}`;
     const stmt = sql`SELECT ${sql.ident('we"ird.t')} FROM ${sql.ident('s', 't.u')} WHERE id = ${1} AND ${inner} ORDER BY ${sql.raw('id DESC')} LIMIT ${5}`;
@@ -137,6 +148,17 @@ describe('splitStatements', () => {
         expect(parts.map((p) => p.params[0]!.value)).toEqual(values);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('property: text without ; splits as the full scan does (the fast path changes nothing)', () => {
+    const piece = fc.constantFrom(' ', '\n', '\u00a0', '-', '--', '/', '/*', '*/', "'", "E'", '"', '$', '$$', '$1', 'a', 'SELECT 1');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }).map((ps) => ps.join('')), (text) => {
+        // After a `;` the scan starts afresh, so the statements following it are the scan's answer for `text`.
+        expect(texts(text)).toEqual(texts(`SELECT 0;${text}`).slice(1));
+      }),
+      { numRuns: 2000 },
     );
   });
 

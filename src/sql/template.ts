@@ -75,6 +75,7 @@ export function compile(fragment: Fragment, dialect: Dialect): CompiledSql {
 
 function emit(fragment: Fragment, dialect: Dialect, params: BoundParam[]): string {
   const { strings, values } = fragment;
+  const explicitTypes = annotations(strings, values.length);
   let text = strings[0] ?? '';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -82,7 +83,7 @@ function emit(fragment: Fragment, dialect: Dialect, params: BoundParam[]): strin
     else if (v instanceof Identifier) text += v.parts.map(quoteIdent).join('.');
     else if (isFragmentSource(v)) text += emit(v.fragment, dialect, params);
     else {
-      const explicitType = typeAnnotation(strings[i] ?? '', strings[i + 1] ?? '');
+      const explicitType = explicitTypes[i];
       const param: BoundParam = explicitType
         ? { value: v, type: explicitType, explicit: true }
         : { value: v, type: inferSqlType(v), explicit: false };
@@ -92,6 +93,19 @@ function emit(fragment: Fragment, dialect: Dialect, params: BoundParam[]): strin
     text += strings[i + 1] ?? '';
   }
   return text;
+}
+
+/** The `::type` annotation after each value slot, kept per call site: a tagged template's strings array is one frozen object per site. */
+const siteAnnotations = new WeakMap<readonly string[], (string | undefined)[]>();
+
+function annotations(strings: readonly string[], slots: number): (string | undefined)[] {
+  let types = siteAnnotations.get(strings);
+  if (types && types.length >= slots) return types;
+  types = [];
+  for (let i = 0; i < slots; i++) types.push(typeAnnotation(strings[i] ?? '', strings[i + 1] ?? ''));
+  // Only a frozen array (a template's) cannot change under the cache; query()'s arrays are built per call.
+  if (Object.isFrozen(strings)) siteAnnotations.set(strings, types);
+  return types;
 }
 
 /** Anything that carries a fragment (a SqlStatement) nests into another statement. */
@@ -147,6 +161,13 @@ function inferArrayType(values: unknown[]): string {
  */
 export function splitStatements(sql: CompiledSql): CompiledSql[] {
   const { text } = sql;
+  // Fast path, same answer as the scan: without any `;` there is one statement, and it has code
+  // when its first non-blank character cannot open a comment.
+  if (text.indexOf(';') === -1) {
+    const trimmed = text.trim();
+    const c = trimmed.charCodeAt(0);
+    if (trimmed.length > 0 && c !== MINUS && c !== SLASH) return [{ text: trimmed, params: sql.params }];
+  }
   const parts: { start: number; end: number; placeholders: Placeholder[] }[] = [];
   let start = 0;
   let hasCode = false;
