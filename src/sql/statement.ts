@@ -95,29 +95,33 @@ class Statement<T> implements SqlStatement<T> {
     return Object.fromEntries(this.compiled().params.map((p, i) => [`arg${i + 1}`, p.value]));
   }
 
-  async fetch<R extends ResultCollection = 'last_statement_all_rows'>(params: FetchParams<R | ResultCollection> = {}): Promise<SqlResult<T, R>> {
-    const mode = params.resultCollection ?? 'last_statement_all_rows';
-    if (!RESULT_COLLECTIONS.includes(mode)) {
-      throw new MillraceError('InvalidArgument', `Unknown resultCollection ${JSON.stringify(mode)}; expected one of ${RESULT_COLLECTIONS.join(', ')}`);
-    }
-    this.#statements ??= splitStatements(this.compiled());
-    const statements = this.#statements;
-    if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
-    const engine = await this.engine();
-    const results = await engine.run(statements, params.signal);
-    return collect(results, mode) as SqlResult<T, R>;
+  fetch<R extends ResultCollection = 'last_statement_all_rows'>(params: FetchParams<R | ResultCollection> = {}): Promise<SqlResult<T, R>> {
+    return this.#run(params, undefined) as Promise<SqlResult<T, R>>;
   }
 
   fetchOne(params: { signal?: AbortSignal } = {}): Promise<T | null> {
-    return this.fetch({ ...params, resultCollection: 'last_statement_first_row' }) as Promise<T | null>;
+    return this.#run(params, 'last_statement_first_row') as Promise<T | null>;
   }
 
   fetchOneScalar(params: { signal?: AbortSignal } = {}): Promise<T[keyof T] | null> {
-    return this.fetch({ ...params, resultCollection: 'last_statement_first_row_scalar' }) as Promise<T[keyof T] | null>;
+    return this.#run(params, 'last_statement_first_row_scalar') as Promise<T[keyof T] | null>;
   }
 
   async execute(params: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.fetch({ ...params, resultCollection: 'last_statement_all_rows' });
+    await this.#run(params, 'last_statement_all_rows');
+  }
+
+  /** The one async step of every fetch: no await on an engine that is already there. */
+  async #run(params: FetchParams<ResultCollection>, fixedMode: ResultCollection | undefined): Promise<unknown> {
+    const mode = fixedMode ?? params.resultCollection ?? 'last_statement_all_rows';
+    if (!RESULT_COLLECTIONS.includes(mode)) {
+      throw new MillraceError('InvalidArgument', `Unknown resultCollection ${JSON.stringify(mode)}; expected one of ${RESULT_COLLECTIONS.join(', ')}`);
+    }
+    const statements = (this.#statements ??= splitStatements(this.compiled()));
+    if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
+    const found = this.engine();
+    const engine = 'run' in found ? found : await found;
+    return collect(await engine.run(statements, params?.signal), mode);
   }
 }
 
