@@ -37,7 +37,12 @@ export function datatable(name = 'main', opts: DatatableOptions = {}): Datatable
   const ctx: RunContext = { schema, role };
   const engine: SqlEngine = {
     dialect: postgresDialect,
-    run: async (statements, signal) => (await pool(dt)).run(statements, signal ? { ...ctx, signal } : ctx),
+    run: (statements, signal) => {
+      const context = signal ? { ...ctx, signal } : ctx;
+      // Once the pool is open, statements go straight to it: no promise to wait on per statement.
+      const open = openPools.get(dt);
+      return open ? open.run(statements, context) : pool(dt).then((p) => p.run(statements, context));
+    },
   };
   const getEngine = () => engine;
   const fn = templateFunction(getEngine, postgresDialect) as DatatableSqlTemplateFunction;
@@ -55,6 +60,8 @@ export function parseName(name: string): { datatable: string; schema: string | u
 
 type Entry = { pool: PostgresPool; close(): Promise<void> };
 const pools = new Map<string, Promise<Entry>>();
+/** The pools of `pools` that have finished opening. */
+const openPools = new Map<string, PostgresPool>();
 
 function pool(name: string): Promise<PostgresPool> {
   let entry = pools.get(name);
@@ -62,7 +69,10 @@ function pool(name: string): Promise<PostgresPool> {
     entry = openPool(name);
     pools.set(name, entry);
     // A failed open is not cached: the next statement tries again (the server may be up by then).
-    entry.catch(() => pools.get(name) === entry && pools.delete(name));
+    entry.then(
+      (e) => pools.get(name) === entry && openPools.set(name, e.pool),
+      () => pools.get(name) === entry && pools.delete(name),
+    );
   }
   return entry.then((e) => e.pool);
 }
@@ -90,6 +100,7 @@ function isEmbedded(c: PostgresConfig | EmbeddedPostgresConfig): c is EmbeddedPo
 async function closeAll(): Promise<void> {
   const entries = [...pools.values()];
   pools.clear();
+  openPools.clear();
   await Promise.allSettled(entries.map(async (e) => (await e).close()));
 }
 

@@ -10,7 +10,7 @@ import { redact } from '../config.js';
 import type { PostgresConfig } from '../config.js';
 import { MillraceError, SqlError, type ErrorCode } from '../errors.js';
 import { importBackend } from '../lazy.js';
-import { quoteIdent, type BoundParam, type CompiledSql } from './template.js';
+import { quoteIdent, type CompiledSql } from './template.js';
 import type { Row } from './statement.js';
 
 /** Where and how to connect: a parsed config, with nothing secret in `label`. */
@@ -63,7 +63,35 @@ export class PostgresPool {
   }
 
   /** Runs the statements in order; several (or a schema or a role) share one transaction on one connection. */
-  async run(statements: CompiledSql[], ctx: RunContext = {}): Promise<Row[][]> {
+  run(statements: CompiledSql[], ctx: RunContext = {}): Promise<Row[][]> {
+    if (statements.length === 1 && !ctx.schema && !ctx.role && !ctx.signal) return this.#runOne(statements[0]!, ctx);
+    return this.#runMany(statements, ctx);
+  }
+
+  /** The common case, kept lean: one statement, no transaction, nothing to cancel. */
+  #runOne(statement: CompiledSql, ctx: RunContext): Promise<Row[][]> {
+    this.#enter();
+    let query;
+    try {
+      query = this.#query(this.#sql, statement);
+    } catch (e) {
+      this.#leave();
+      return Promise.reject(this.#error(e, statement.text, ctx, [statement]));
+    }
+    // `then` on the query itself: awaiting it (a Promise subclass) would cost extra turns.
+    return query.then(
+      (result) => {
+        this.#leave();
+        return [rowsOf(result)];
+      },
+      (e) => {
+        this.#leave();
+        throw this.#error(e, statement.text, ctx, [statement]);
+      },
+    );
+  }
+
+  async #runMany(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]> {
     const { signal } = ctx;
     if (signal?.aborted) throw aborted(this.#label);
     const pending = new Set<{ cancel(): unknown }>();
@@ -110,8 +138,9 @@ export class PostgresPool {
 
   #query(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql) {
     // Type 0 lets the server type each parameter from its `::type` cast in the text.
-    const params = s.params.map((p: BoundParam) => sql.typed(bindable(p.value) as never, 0));
-    return sql.unsafe(s.text, params as never[], { prepare: true });
+    const params: unknown[] = [];
+    for (const p of s.params) params.push(sql.typed(bindable(p.value) as never, 0));
+    return sql.unsafe(s.text, params as never[], PREPARED);
   }
 
   #enter(): void {
@@ -245,9 +274,14 @@ function bindable(v: unknown): unknown {
   return v;
 }
 
+const PREPARED = { prepare: true } as const;
+
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
-  return Array.isArray(result) ? Array.from(result as Row[]) : [];
+  if (!Array.isArray(result)) return [];
+  const rows: Row[] = new Array(result.length);
+  for (let i = 0; i < rows.length; i++) rows[i] = result[i] as Row;
+  return rows;
 }
 
 /** Postgres config (URL or Windmill's `postgresql` resource fields) to postgres.js options. */
