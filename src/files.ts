@@ -56,10 +56,10 @@ export async function loadS3File(obj: S3Object, s3ResourcePath?: string | FileOp
   return readAll(await storage.get(record.s3, { signal: opts.signal }), opts.onProgress);
 }
 
-async function readAll(stream: ReadableStream<Uint8Array>, onProgress?: (n: number) => void): Promise<Uint8Array> {
+async function readAll(stream: AsyncIterable<Uint8Array>, onProgress?: (n: number) => void): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of stream) {
     chunks.push(chunk);
     total += chunk.byteLength;
     onProgress?.(total);
@@ -116,26 +116,25 @@ class StoredBlob extends Blob {
   override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
     if (this.size === 0) return new ReadableStream({ start: (c) => c.close() });
     const range = { start: this.#start, end: this.#end };
-    let inner: ReadableStream<Uint8Array> | undefined;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let it: AsyncIterator<Uint8Array> | undefined;
+    // The only web-stream layer between storage and the caller: the GET starts on the first pull.
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
-        if (!reader) {
-          inner = await this.#storage.get(this.#key, { range, signal: this.#signal });
-          reader = inner.getReader();
-        }
-        const { done, value } = await reader.read();
+        it ??= (await this.#storage.get(this.#key, { range, signal: this.#signal }))[Symbol.asyncIterator]();
+        const { done, value } = await it.next();
         if (done) controller.close();
         else controller.enqueue(value as Uint8Array<ArrayBuffer>);
       },
-      cancel: async (reason) => {
-        await reader?.cancel(reason);
+      cancel: async () => {
+        await it?.return?.();
       },
     });
   }
 
   override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return (await readAll(this.stream())) as Uint8Array<ArrayBuffer>;
+    if (this.size === 0) return new Uint8Array(0);
+    const range = { start: this.#start, end: this.#end };
+    return (await readAll(await this.#storage.get(this.#key, { range, signal: this.#signal }))) as Uint8Array<ArrayBuffer>;
   }
 
   override async arrayBuffer(): Promise<ArrayBuffer> {

@@ -162,6 +162,37 @@ describe('presigned URLs', () => {
   });
 });
 
+describe('Azure credentials', () => {
+  it('works with a connection string and with a SAS token, signing only when it holds a key', async () => {
+    const az = inject('azure');
+    const { containerName } = await azureStorage('cred');
+    const connectionString = `DefaultEndpointsProtocol=http;AccountName=${az.accountName};AccountKey=${az.accessKey};BlobEndpoint=${az.endpoint};`;
+    const { AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential, generateAccountSASQueryParameters } = await import('@azure/storage-blob');
+    const sasToken = generateAccountSASQueryParameters(
+      {
+        permissions: AccountSASPermissions.parse('rwdlc'),
+        services: AccountSASServices.parse('b').toString(),
+        resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+        expiresOn: new Date(Date.now() + 3600_000),
+      },
+      new StorageSharedKeyCredential(az.accountName, az.accessKey),
+    ).toString();
+    await configure({
+      storage: { type: 'azure_blob', accountName: az.accountName, containerName, connectionString },
+      secondaryStorage: { sas: { type: 'azure_blob', accountName: az.accountName, containerName, endpoint: az.endpoint, sasToken } },
+    });
+    await writeS3File({ s3: 'cs.txt' }, 'via connection string');
+    expect(text(await loadS3File('s3://sas/cs.txt'))).toBe('via connection string');
+    await writeS3File('s3://sas/sas.txt', 'via sas token');
+    expect(text(await loadS3File({ s3: 'sas.txt' }))).toBe('via sas token');
+    const listed: string[] = [];
+    for await (const f of listS3Files({ storage: 'sas' })) listed.push(f.s3);
+    expect(listed).toEqual(['cs.txt', 'sas.txt']);
+    expect(await (await fetch(await getPresignedS3PublicUrl({ s3: 'sas.txt' }))).text()).toBe('via sas token');
+    await expectCode(getPresignedS3PublicUrl('s3://sas/sas.txt'), 'Unsupported');
+  });
+});
+
 describe('bad input writes nothing', () => {
   beforeAll(async () => {
     await configure({ storage: fsStorage('bad'), secondaryStorage: { s3: await s3Storage('bad'), az: await azureStorage('bad') }, resources: { r: fsStorage('badres') } });

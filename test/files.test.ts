@@ -38,15 +38,13 @@ function countReads(storage: Storage): { bytes: () => number; restore: () => voi
   const original = storage.get;
   let bytes = 0;
   storage.get = async (key, opts) => {
-    const stream = await original.call(storage, key, opts);
-    return stream.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, c) {
-          bytes += chunk.byteLength;
-          c.enqueue(chunk);
-        },
-      }),
-    );
+    const chunks = await original.call(storage, key, opts);
+    return (async function* () {
+      for await (const chunk of chunks) {
+        bytes += chunk.byteLength;
+        yield chunk;
+      }
+    })();
   };
   return { bytes: () => bytes, restore: () => void (storage.get = original) };
 }

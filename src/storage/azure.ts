@@ -11,7 +11,9 @@ import type { AzureBlobStorageConfig } from '../config.js';
 import { MillraceError } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { aborted, checkedStream, compareKeys, storageError, throwIfAborted, tracked } from './util.js';
+import { aborted, checked, compareKeys, storageError, throwIfAborted, tracked } from './util.js';
+
+const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 
 const BLOCK_SIZE = 8 * 1024 * 1024;
 const CONCURRENCY = 4;
@@ -91,21 +93,21 @@ class AzureStorage implements Storage {
     return this.#container.getBlockBlobClient(key);
   }
 
-  async get(key: string, opts: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
+  async get(key: string, opts: GetOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     throwIfAborted(opts.signal);
     const offset = opts.range?.start ?? 0;
     const count = opts.range ? opts.range.end - opts.range.start : undefined;
-    if (count === 0) return new ReadableStream({ start: (c) => c.close() });
+    if (count === 0) return EMPTY;
     let res;
     try {
       res = await this.#blob(key).download(offset, count, { abortSignal: opts.signal, maxRetryRequests: 3 });
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 416) return new ReadableStream({ start: (c) => c.close() });
+      if ((e as { statusCode?: number }).statusCode === 416) return EMPTY;
       throw this.#error('read', key, e, opts.signal);
     }
     const body = res.readableStreamBody as Readable | undefined;
-    if (!body) return new ReadableStream({ start: (c) => c.close() });
-    return checkedStream(body as AsyncIterable<Uint8Array>, {
+    if (!body) return EMPTY;
+    return checked(body as AsyncIterable<Uint8Array>, {
       expected: res.contentLength,
       signal: opts.signal,
       describe: `Azure read ${JSON.stringify(key)}`,

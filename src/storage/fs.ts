@@ -11,7 +11,7 @@ import { inspect } from 'node:util';
 import type { FsStorageConfig } from '../config.js';
 import { MillraceError } from '../errors.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { aborted, checkedStream, compareKeys, throwIfAborted } from './util.js';
+import { aborted, checked, compareKeys, throwIfAborted } from './util.js';
 
 const META_DIR = '.millrace-meta';
 const TMP_DIR = '.millrace-tmp';
@@ -62,7 +62,7 @@ class FsStorage implements Storage {
     return new MillraceError('Storage', `fs ${op} ${JSON.stringify(key)} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
 
-  async get(key: string, opts: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
+  async get(key: string, opts: GetOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const path = this.#path(key);
     throwIfAborted(opts.signal);
     let handle;
@@ -83,12 +83,12 @@ class FsStorage implements Storage {
       while (pos < end) {
         const buf = Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, end - pos));
         const { bytesRead } = await h.read(buf, 0, buf.byteLength, pos);
-        if (bytesRead === 0) return; // the file shrank under us: checkedStream reports the truncation
+        if (bytesRead === 0) return; // the file shrank under us: checked reports the truncation
         pos += bytesRead;
         yield bytesRead === buf.byteLength ? buf : buf.subarray(0, bytesRead);
       }
     }
-    return checkedStream(chunks(), {
+    return checked(chunks(), {
       expected: end - start,
       signal: opts.signal,
       describe: `fs read ${JSON.stringify(key)}`,

@@ -20,7 +20,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../config.js';
 import { MillraceError } from '../errors.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { aborted, checkedStream, storageError, throwIfAborted, tracked } from './util.js';
+import { aborted, checked, storageError, throwIfAborted, tracked } from './util.js';
+
+const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 
 /** Multipart part size and parallel parts: at most PART_SIZE * (QUEUE_SIZE + 1) bytes buffered per upload. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -94,18 +96,18 @@ class S3Storage implements Storage {
     return storageError('Storage', `S3 ${op} ${where} failed: ${err.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`, e, this.#secrets);
   }
 
-  async get(key: string, opts: GetOptions = {}): Promise<ReadableStream<Uint8Array>> {
+  async get(key: string, opts: GetOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     throwIfAborted(opts.signal);
     const range = opts.range ? `bytes=${opts.range.start}-${opts.range.end - 1}` : undefined;
     let res;
     try {
       res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }), { abortSignal: opts.signal });
     } catch (e) {
-      if ((e as { name?: string }).name === 'InvalidRange') return new ReadableStream({ start: (c) => c.close() });
+      if ((e as { name?: string }).name === 'InvalidRange') return EMPTY;
       throw this.#error('read', key, e, opts.signal);
     }
     const body = res.Body as unknown as Readable;
-    return checkedStream(body, {
+    return checked(body, {
       expected: res.ContentLength,
       signal: opts.signal,
       describe: `S3 read ${JSON.stringify(key)}`,

@@ -38,8 +38,11 @@ export type DuckDBAccess = {
 };
 
 export interface Storage {
-  /** Reads an object (or a range of it); throws `NotFound` when missing. */
-  get(key: string, opts?: GetOptions): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Reads an object (or a range of it) as chunks; throws `NotFound` when missing. Iterate it once;
+   * stopping early releases the connection. A body shorter than announced fails, never ends short.
+   */
+  get(key: string, opts?: GetOptions): Promise<AsyncIterable<Uint8Array>>;
   /** Metadata, or undefined when the key does not exist. */
   head(key: string): Promise<ObjectMeta | undefined>;
   /** Writes atomically: on failure nothing is left at the key (nor any unfinished upload). */

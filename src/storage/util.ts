@@ -15,50 +15,31 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
- * A web stream over chunks that counts them: fewer bytes than `expected` is an error
- * (a truncated body must never pass as a short file), as is an abort or a failing source.
+ * The chunks of a download, counted: fewer bytes than `expected` is an error (a truncated body
+ * must never pass as a short file), as is an abort or a failing source. Plain async iteration,
+ * not a web stream: callers that want one wrap it once (see StoredBlob), and whole-file reads skip it.
  */
-export function checkedStream(
+export async function* checked(
   source: AsyncIterable<Uint8Array | string>,
   opts: { expected?: number; signal?: AbortSignal; describe: string; mapError: (e: unknown) => MillraceError; onClose?: () => void },
-): ReadableStream<Uint8Array> {
-  const it = source[Symbol.asyncIterator]();
+): AsyncGenerator<Uint8Array, void, undefined> {
   let received = 0;
-  let finished = false;
-  const finish = () => {
-    if (!finished) {
-      finished = true;
-      opts.onClose?.();
+  try {
+    for await (const value of source) {
+      throwIfAborted(opts.signal);
+      const chunk = typeof value === 'string' ? Buffer.from(value) : value;
+      received += chunk.byteLength;
+      yield chunk;
     }
-  };
-  return new ReadableStream<Uint8Array>({
-    pull: async (controller) => {
-      try {
-        throwIfAborted(opts.signal);
-        const { done, value } = await it.next();
-        throwIfAborted(opts.signal);
-        if (done) {
-          if (opts.expected !== undefined && received !== opts.expected) {
-            throw new MillraceError('Storage', `${opts.describe}: body ended after ${received} of ${opts.expected} bytes (truncated)`);
-          }
-          finish();
-          controller.close();
-          return;
-        }
-        const chunk = typeof value === 'string' ? Buffer.from(value) : value;
-        received += chunk.byteLength;
-        controller.enqueue(chunk);
-      } catch (e) {
-        finish();
-        await it.return?.().catch(() => undefined);
-        controller.error(e instanceof MillraceError ? e : opts.signal?.aborted ? aborted(opts.signal) : opts.mapError(e));
-      }
-    },
-    cancel: async () => {
-      finish();
-      await it.return?.().catch(() => undefined);
-    },
-  });
+    throwIfAborted(opts.signal);
+    if (opts.expected !== undefined && received !== opts.expected) {
+      throw new MillraceError('Storage', `${opts.describe}: body ended after ${received} of ${opts.expected} bytes (truncated)`);
+    }
+  } catch (e) {
+    throw e instanceof MillraceError ? e : opts.signal?.aborted ? aborted(opts.signal) : opts.mapError(e);
+  } finally {
+    opts.onClose?.();
+  }
 }
 
 /**
