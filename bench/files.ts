@@ -133,6 +133,9 @@ async function compare(rounds: number, run: (impl: Impl | typeof rawSdk, tag: st
   }
   console.log(`  rounds (ms): millrace ${t.ours.map((x) => x.toFixed(0)).join(', ')}; raw ${t.raw.map((x) => x.toFixed(0)).join(', ')}`);
   roundLog.push(`millrace ${t.ours.map((x) => x.toFixed(0)).join(', ')}; raw ${t.raw.map((x) => x.toFixed(0)).join(', ')}`);
+  const best = Math.min(...t.ours) / Math.min(...t.raw);
+  console.log(`  best round vs best round: ratio ${best.toFixed(3)}`);
+  roundLog[roundLog.length - 1] += `; best/best ${best.toFixed(3)}`;
   return { ours: median(t.ours), raw: median(t.raw) };
 }
 
