@@ -7,13 +7,14 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configure, close, ducklake, type MillraceConfig } from '../src/index.js';
-import { createDatabase, ensureExtensions, freshHome, pgCatalog } from './helpers/ducklake.js';
+import { ensureExtensions, freshHome, pgCatalog } from './helpers/ducklake.js';
+import { freshDatabase } from './setup/pgdb.js';
 
 const home = freshHome('dlconc');
 let config: MillraceConfig;
 
 beforeAll(async () => {
-  const url = await createDatabase(inject('pgUrl'), 'millrace_dlconc');
+  const url = await freshDatabase(inject('pgUrl'), 'millrace_dlconc');
   config = {
     storage: { type: 'fs', root: resolve(home, 'storage') },
     ducklakes: { shared: { catalog: pgCatalog(url), prefix: 'shared/' } },

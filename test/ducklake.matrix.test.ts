@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configure, close, ducklake, upsertPartition, appendPartition, listS3Files, type MillraceConfig } from '../src/index.js';
-import { createBucket, createDatabase, ensureExtensions, freshHome, pgCatalog } from './helpers/ducklake.js';
+import { createBucket, ensureExtensions, freshHome, pgCatalog } from './helpers/ducklake.js';
+import { freshDatabase } from './setup/pgdb.js';
 
 const home = freshHome('dlmatrix');
 const BUCKET = 'ducklake-matrix';
@@ -21,8 +22,8 @@ for (const catalog of ['duckdb', 'sqlite', 'postgresql'] as const) {
 beforeAll(async () => {
   const s3 = inject('s3');
   await createBucket(s3, BUCKET);
-  const pgUrl = await createDatabase(inject('pgUrl'), 'millrace_dlmatrix_fs');
-  const pgUrl2 = await createDatabase(inject('pgUrl'), 'millrace_dlmatrix_s3');
+  const pgUrl = await freshDatabase(inject('pgUrl'), 'millrace_dlmatrix_fs');
+  const pgUrl2 = await freshDatabase(inject('pgUrl'), 'millrace_dlmatrix_s3');
   const catalogs = {
     duckdb_fs: { type: 'duckdb', path: join(home, 'cat', 'fs.ducklake') },
     duckdb_s3: { type: 'duckdb', path: join(home, 'cat', 's3.ducklake') },

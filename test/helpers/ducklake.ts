@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import postgres from 'postgres';
 
 /** The extensions `npm run extensions` (the pretest step) provisioned into the repo's millrace home. */
 export const EXTENSION_DIR = process.env.MILLRACE_TEST_EXTENSION_DIR ?? resolve(__dirname, '..', '..', '.millrace', 'duckdb-extensions');
@@ -34,20 +33,6 @@ export async function createBucket(s3: S3Info, bucket: string): Promise<void> {
   } finally {
     client.destroy();
   }
-}
-
-/** Creates a fresh database on the test server and returns its URL. */
-export async function createDatabase(pgUrl: string, name: string): Promise<string> {
-  const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.unsafe(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(pgUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** A DuckDB-readable PostgreSQL catalog config from a URL, in the field form (host, port, user, dbname). */
