@@ -1,17 +1,23 @@
 /** The README's demo, end to end on the embedded default: row counts, files in storage, the ranking. */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as wmill from '../src/index.js';
 import { main } from '../examples/demo/pipeline.js';
+import { s3Storage } from './helpers/storage.js';
+import { freshDatabase } from './setup/pgdb.js';
+
+const root = resolve(__dirname, '..');
+const extensionDirectory = resolve(root, '.millrace', 'duckdb-extensions');
 
 const home = mkdtempSync(join(tmpdir(), 'millrace-demo-'));
 
 beforeAll(async () => {
   process.env.MILLRACE_HOME = home;
   // Only what a machine without internet needs: where the provisioned DuckDB extensions are.
-  await wmill.configure({ duckdb: { extensionDirectory: resolve(__dirname, '..', '.millrace', 'duckdb-extensions') } });
+  await wmill.configure({ duckdb: { extensionDirectory } });
 });
 
 afterAll(() => wmill.close());
@@ -46,5 +52,40 @@ describe('demo pipeline', () => {
     // The datatable holds the ranking that was printed.
     const stored = await wmill.datatable()`SELECT count(*)::int AS n FROM product_scores`.fetchOneScalar();
     expect(stored).toBe(12);
+  });
+
+  it('runs unchanged against real servers with MILLRACE_CONFIG: S3 files, PostgreSQL datatable and lake catalog', async () => {
+    const storage = await s3Storage('demo');
+    const config = {
+      storage: { ...storage, accessKey: '$env:DEMO_S3_KEY', secretKey: '$env:DEMO_S3_SECRET' },
+      datatables: { main: await freshDatabase(inject('pgUrl'), 'millrace_demo_dt') },
+      ducklakes: { main: { catalog: { type: 'postgresql', url: await freshDatabase(inject('pgUrl'), 'millrace_demo_lake') }, prefix: 'lake/' } },
+      duckdb: { extensionDirectory },
+    };
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'examples/demo/pipeline.ts')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: {
+        ...process.env,
+        MILLRACE_CONFIG: JSON.stringify(config),
+        MILLRACE_HOME: mkdtempSync(join(tmpdir(), 'millrace-demo-home-')),
+        DEMO_S3_KEY: storage.accessKey!,
+        DEMO_S3_SECRET: storage.secretKey!,
+      },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\[3\/5\] .* 3000 rows in the lake, 3000 rows in the Parquet file/);
+    expect(r.stdout).toMatch(/Top products/);
+    expect(r.stdout).not.toContain('the default storage is the folder');
+
+    // What it produced is in the bucket: the raw JSON, the Parquet batch, and the lake's data files.
+    await wmill.configure({ storage });
+    const keys: string[] = [];
+    for await (const f of wmill.listS3Files()) keys.push(f.s3);
+    expect(keys.some((k) => /^demo\/.*\/reviews\.json$/.test(k))).toBe(true);
+    expect(keys.some((k) => /^demo\/.*\/scored\.parquet$/.test(k))).toBe(true);
+    expect(keys.some((k) => k.startsWith('lake/') && k.endsWith('.parquet'))).toBe(true);
   });
 });
