@@ -6,10 +6,12 @@
  *   BENCH_QUICK=1 npx tsx bench/files.ts
  *
  * Prints time ratios (millrace / raw; below 1 is faster) and the peak RSS of a child process that
- * streams 1 GiB through writeS3File and back through loadS3FileStream().stream().
+ * streams 1 GiB through writeS3File and back through loadS3FileStream().stream(): plain `node` on the
+ * built package (built here with tsup), and the raw SDK doing the same in the same child script
+ * (bench/files-rss-child.mjs).
  */
 import '../test/setup/s3rver-openssl3.js';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,33 +53,6 @@ async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>
   await Promise.all(Array.from({ length: width }, async () => {
     while (next < items.length) await fn(items[next++]!);
   }));
-}
-
-// ---- the RSS child: only millrace in this process ----
-if (process.argv[2] === '--rss-child') {
-  const [endPoint, bucket, sizeArg] = process.argv.slice(3);
-  const size = Number(sizeArg);
-  const useRaw = process.argv[7] === 'raw';
-  await millrace.configure({ storage: { type: 's3', bucket: bucket!, endPoint, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', pathStyle: true } });
-  const client = new S3Client({ endpoint: endPoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-  let peak = process.memoryUsage().rss;
-  const baseline = peak;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  let read: number;
-  if (useRaw) {
-    await new Upload({ client, params: { Bucket: bucket, Key: 'rss/raw.bin', Body: Readable.from(body(size)) }, partSize: 8 * MiB, queueSize: 4 }).done();
-    read = await drain((await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'rss/raw.bin' }))).Body as unknown as AsyncIterable<Uint8Array>);
-  } else {
-    await millrace.writeS3File({ s3: 'rss/1gib.bin' }, body(size));
-    read = await drain((await millrace.loadS3FileStream({ s3: 'rss/1gib.bin' })).stream() as unknown as AsyncIterable<Uint8Array>);
-  }
-  clearInterval(timer);
-  client.destroy();
-  if (read !== size) throw new Error(`read back ${read} of ${size} bytes`);
-  peak = Math.max(peak, process.memoryUsage().rss);
-  await millrace.close();
-  process.stdout.write(JSON.stringify({ baseline, peak, maxRss: process.resourceUsage().maxRSS * 1024 }) + '\n');
-  process.exit(0);
 }
 
 // ---- the parent: s3rver, raw SDK and millrace side by side ----
@@ -163,21 +138,24 @@ report(`${SMALL} x 4 KiB writes (16 in flight)`, sw.ours, sw.raw, 1.1);
 const sr = await compare(quick ? 3 : 5, (impl) => pool(keys, 16, (k) => impl.readSmall(`ours-0/${k}`)));
 report(`${SMALL} x 4 KiB reads (16 in flight)`, sr.ours, sr.raw, 1.1);
 
-// Peak RSS of a process that only runs millrace: 1 GiB up and back down.
+// Peak RSS of a plain-node child that runs one side only, on the built package: 1 GiB up and back down.
 const RSS_SIZE = (quick ? 256 : 1024) * MiB;
-async function rssChild(mode: 'millrace' | 'raw') {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--rss-child', endPoint, bucket, String(RSS_SIZE), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+execFileSync('npx', ['tsup', '--silent'], { cwd: join(here, '..'), stdio: 'ignore' });
+type Rss = { baseline: number; peak: number; maxRss: number; writeMs: number; readMs: number };
+async function rssChild(mode: 'millrace' | 'raw'): Promise<Rss> {
+  const child = spawn(process.execPath, [join(here, 'files-rss-child.mjs'), endPoint, bucket, String(RSS_SIZE), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((res) => child.on('close', res));
   if (code !== 0) throw new Error(`RSS child failed (${code})`);
-  return JSON.parse(out.trim().split('\n').at(-1)!) as { baseline: number; peak: number; maxRss: number };
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Rss;
 }
+const mib = (n: number) => (n / MiB).toFixed(0);
+const peakOf = (r: Rss) => Math.max(r.peak, r.maxRss);
 const rss = await rssChild('millrace');
 const rawRss = await rssChild('raw');
-const peakMiB = Math.max(rss.peak, rss.maxRss) / MiB;
-const rawPeakMiB = Math.max(rawRss.peak, rawRss.maxRss) / MiB;
-console.log(`stream ${RSS_SIZE / MiB} MiB up and down: peak RSS ${peakMiB.toFixed(0)} MiB (baseline after imports ${(rss.baseline / MiB).toFixed(0)} MiB; target < 200 MiB); the raw SDK doing the same: ${rawPeakMiB.toFixed(0)} MiB`);
+const rssLine = (who: string, r: Rss) => `${who}: peak ${mib(peakOf(r))} MiB, baseline ${mib(r.baseline)} MiB before the first byte (write ${(r.writeMs / 1000).toFixed(1)} s, read ${(r.readMs / 1000).toFixed(1)} s)`;
+console.log(`stream ${RSS_SIZE / MiB} MiB up and down (target < 200 MiB peak):\n  ${rssLine('millrace', rss)}\n  ${rssLine('raw SDK', rawRss)}`);
 
 const date = new Date().toISOString().slice(0, 10);
 const md = `## Files (bench/files.ts)
@@ -190,9 +168,9 @@ the raw side is \`@aws-sdk/client-s3\` + \`@aws-sdk/lib-storage\` \`Upload\` (8 
 | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Peak RSS of a child process streaming ${RSS_SIZE / MiB} MiB through \`writeS3File\` and back through \`loadS3FileStream().stream()\`:
-**${peakMiB.toFixed(0)} MiB** (target < 200 MiB; ${(rss.baseline / MiB).toFixed(0)} MiB of it is Node, tsx and the AWS SDK loaded before the first byte).
-The raw SDK doing the same (Upload with the same part size and queue, GetObject body drained) in the same kind of child: **${rawPeakMiB.toFixed(0)} MiB**.
+Peak RSS of a child process (plain \`node\`, default flags, the built \`millrace/s3\`) streaming ${RSS_SIZE / MiB} MiB through \`writeS3File\` and back through \`loadS3FileStream().stream()\`:
+**${mib(peakOf(rss))} MiB** (target < 200 MiB); baseline before the first byte (Node, millrace and the AWS SDK loaded, client made, one HEAD sent): ${mib(rss.baseline)} MiB.
+The raw SDK doing the same in the same child script (Upload with 8 MiB parts and 4 in flight, GetObject body drained): **${mib(peakOf(rawRss))} MiB**, baseline ${mib(rawRss.baseline)} MiB.
 
 The machine's 2 cores are shared with other work, so single rounds vary by up to 2x; the per-round times are listed so the spread is visible.
 `;
