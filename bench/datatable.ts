@@ -6,7 +6,10 @@
  *
  * 1. Parameterized point selects (by primary key on a 10,000-row table), sequential, awaited one by
  *    one: millrace's tagged template (compile, split, typed binds, plain rows) vs postgres.js's own
- *    tagged template on a pool of the same size. Interleaved in rounds so drift hits both alike.
+ *    tagged template, the same query text a user writes, on a pool of the same size. A control runs
+ *    raw postgres.js with millrace's exact wire text (`$1::BIGINT`, parameter type left to the
+ *    server), so what the text costs the server is told apart from what millrace costs the client.
+ *    Interleaved in rounds (order rotating) so drift and load bursts hit all sides alike.
  * 2. Cold first query: a fresh process's first statement, pool creation and connect included;
  *    the same for the embedded PGlite default (its first start creates the cluster).
  * Uses MILLRACE_TEST_PG_URL when set, otherwise starts a throwaway PostgreSQL like the test setup.
@@ -70,19 +73,24 @@ async function pointQueries(url: string) {
 
   const ours = async (id: number) => sql`SELECT * FROM bench_friend WHERE id = ${id}`.fetchOne();
   const theirs = async (id: number) => (await raw`SELECT * FROM bench_friend WHERE id = ${id}`)[0];
-  // Same answers, then warm both (prepared statements, connections, JIT).
-  if (JSON.stringify(await ours(42)) !== JSON.stringify(await theirs(42))) throw new Error('different rows');
-  for (let i = 0; i < 3000; i++) {
-    await ours(i);
-    await theirs(i);
-  }
+  // The control: what millrace puts on the wire for that template, sent by raw postgres.js.
+  const wireText = sql`SELECT * FROM bench_friend WHERE id = ${0}`.content;
+  const sameWire = async (id: number) => (await raw.unsafe(wireText, [raw.typed(id as never, 0)], { prepare: true }))[0];
+  const sides = { ours, raw: theirs, wire: sameWire };
+  type Side = keyof typeof sides;
+  // Same answers, then warm all (prepared statements, connections, JIT). One at a time: each pool
+  // then holds one connection (a concurrent start opens two, and sequential queries alternate between them).
+  const answers = [await ours(42), await theirs(42), await sameWire(42)];
+  if (new Set(answers.map((a) => JSON.stringify(a))).size !== 1) throw new Error('different rows');
+  for (let i = 0; i < 3000; i++) for (const f of Object.values(sides)) await f(i);
   const per = QUERIES / ROUNDS;
-  const times = { ours: [] as number[], raw: [] as number[] };
-  const cpu = { ours: 0, raw: 0 };
+  const times: Record<Side, number[]> = { ours: [], raw: [], wire: [] };
+  const cpu: Record<Side, number> = { ours: 0, raw: 0, wire: 0 };
+  const orders: Side[][] = [['ours', 'raw', 'wire'], ['raw', 'wire', 'ours'], ['wire', 'ours', 'raw']];
+  const loadBefore = loadavg();
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 ? (['raw', 'ours'] as const) : (['ours', 'raw'] as const);
-    for (const who of order) {
-      const f = who === 'ours' ? ours : theirs;
+    for (const who of orders[r % orders.length]!) {
+      const f = sides[who];
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       for (let i = 0; i < per; i++) await f(((r * per + i) * 7919) % 10000);
@@ -94,9 +102,17 @@ async function pointQueries(url: string) {
   await raw.end();
   await sql`DROP TABLE bench_friend`.execute();
   await close();
-  const oursMs = times.ours.reduce((a, b) => a + b, 0);
-  const rawMs = times.raw.reduce((a, b) => a + b, 0);
-  return { oursMs, rawMs, ratio: oursMs / rawMs, medianRatio: median(times.ours.map((t, i) => t / times.raw[i]!)), cpuOurs: cpu.ours / QUERIES, cpuRaw: cpu.raw / QUERIES };
+  const loadAfter = loadavg();
+  const total = (who: Side) => times[who].reduce((a, b) => a + b, 0);
+  const [oursMs, rawMs, wireMs] = [total('ours'), total('raw'), total('wire')];
+  return {
+    oursMs, rawMs, wireMs, loadBefore, loadAfter,
+    ratio: oursMs / rawMs,
+    medianRatio: median(times.ours.map((t, i) => t / times.raw[i]!)),
+    wireRatio: wireMs / rawMs,
+    wireMedianRatio: median(times.wire.map((t, i) => t / times.raw[i]!)),
+    cpuOurs: cpu.ours / QUERIES, cpuRaw: cpu.raw / QUERIES, cpuWire: cpu.wire / QUERIES,
+  };
 }
 
 async function mainBench(): Promise<void> {
@@ -117,8 +133,9 @@ async function mainBench(): Promise<void> {
       `| --- | --- | --- | --- |`,
       `| ${QUERIES.toLocaleString('en')} parameterized point selects, sequential | ${q.oursMs.toFixed(0)} ms (${((q.oursMs * 1000) / QUERIES).toFixed(1)} µs/query) | ${q.rawMs.toFixed(0)} ms (${((q.rawMs * 1000) / QUERIES).toFixed(1)} µs/query) | **${q.ratio.toFixed(3)}** (median of ${ROUNDS} rounds: ${q.medianRatio.toFixed(3)}) |`,
       `| client CPU per query (user + system) | ${q.cpuOurs.toFixed(1)} µs | ${q.cpuRaw.toFixed(1)} µs | ${(q.cpuOurs / q.cpuRaw).toFixed(3)} |`,
+      `| control: raw postgres.js sending millrace's wire text | | ${q.wireMs.toFixed(0)} ms (${((q.wireMs * 1000) / QUERIES).toFixed(1)} µs/query, CPU ${q.cpuWire.toFixed(1)} µs) | ${q.wireRatio.toFixed(3)} (median of ${ROUNDS} rounds: ${q.wireMedianRatio.toFixed(3)}) |`,
       ``,
-      `Load average while measuring: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (the machine is shared; wall-clock ratios are noisy under load).`,
+      `Load average (1, 5, 15 min) before measuring: ${q.loadBefore.map((x) => x.toFixed(1)).join(', ')}; after: ${q.loadAfter.map((x) => x.toFixed(1)).join(', ')} (the machine is shared; wall-clock ratios are noisy under load).`,
       ``,
       `| Cold first query (fresh process: import, config, pool, connect, query) | ms |`,
       `| --- | --- |`,
@@ -126,8 +143,9 @@ async function mainBench(): Promise<void> {
       `| Embedded PGlite, first start (creates the cluster) | ${coldEmbeddedFirst.toFixed(0)} |`,
       `| Embedded PGlite, existing data dir (median of 3) | ${coldEmbedded.toFixed(0)} |`,
       ``,
-      `Both sides use a pool of 10 connections and prepared statements; rounds alternate who goes first.`,
-      `millrace's extra work per query: compile the template, split statements, bind typed parameters, copy rows into a plain array.`,
+      `All sides use a pool of 10 connections and named prepared statements, one round trip per query and no transaction; rounds rotate who goes first.`,
+      `The user's template is the same for millrace and raw; millrace sends it as \`${'$'}1::BIGINT\` (windmill-client's type inference) with the parameter type left to the server, raw as \`${'$'}1\` (the control row shows what that text costs).`,
+      `millrace's extra work per query: compile the template (\`::type\` annotations cached per call site), a \`;\` check instead of the split scan, typed binds, a plain-array copy of the rows.`,
     ];
     const text = lines.join('\n') + '\n';
     process.stdout.write(text);
