@@ -1,42 +1,32 @@
 /**
  * The `s3` backend: AWS S3, Cloudflare R2, MinIO and any S3-compatible store, through
- * `@aws-sdk/client-s3`. Large and unknown-length bodies are multipart uploads cut here (see `#putParts`:
- * bounded memory, no garbage per part; a failed upload is aborted, leaving no parts behind).
+ * `@aws-sdk/client-s3`. Large and unknown-length bodies go through `@aws-sdk/lib-storage`'s
+ * multipart `Upload` (bounded memory; a failed upload is aborted, leaving no parts behind).
  */
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
   CopyObjectCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  UploadPartCommand,
-  type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../config.js';
 import { MillraceError } from '../errors.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { aborted, checked, storageError, throwIfAborted } from './util.js';
+import { aborted, checked, storageError, throwIfAborted, tracked } from './util.js';
 
 const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 
-/**
- * Multipart part size and parts in flight. A streamed upload holds QUEUE_SIZE part buffers (32 MiB),
- * allocated once and refilled: S3's minimum part is 5 MiB, and 8 MiB parts keep requests per GiB low.
- */
+/** Multipart part size and parallel parts: at most PART_SIZE * (QUEUE_SIZE + 1) bytes buffered per upload. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
-const MAX_PARTS = 10_000;
-
-type Part = { number: number; data: Uint8Array; buffer?: Uint8Array };
 
 export async function create(config: S3StorageConfig, name: string): Promise<Storage> {
   return new S3Storage(config, name);
@@ -159,101 +149,33 @@ class S3Storage implements Storage {
       opts.onProgress?.(body.bytes.byteLength);
       return;
     }
-    await this.#putParts(params, body, opts);
-  }
-
-  /**
-   * A multipart upload from whole bytes (cut into views, no copy) or a chunk stream. A stream is copied
-   * once into at most QUEUE_SIZE part buffers, each refilled after its part is sent, so memory stays
-   * at QUEUE_SIZE * PART_SIZE and no garbage is made per part (lib-storage's `Upload` concatenates every
-   * part into a new buffer). A body that fits one part is one PutObject; on failure the upload is aborted.
-   */
-  async #putParts(params: { Bucket: string; Key: string; ContentType?: string; ContentDisposition?: string }, body: PutBody, opts: PutOptions): Promise<void> {
-    const { signal } = opts;
-    const source = 'bytes' in body ? undefined : body.stream[Symbol.asyncIterator]();
-    const free: Uint8Array[] = [];
-    let rest: Uint8Array | undefined; // what is left of a source chunk that overflowed the last part
-    let offset = 0; // into whole bytes
-    let number = 0;
-    let ended = false;
-    const cut = async (): Promise<Part | undefined> => {
-      if (ended) return undefined;
-      if (!source) {
-        const bytes = (body as { bytes: Uint8Array }).bytes;
-        const data = bytes.subarray(offset, offset + PART_SIZE);
-        offset += data.byteLength;
-        ended = offset >= bytes.byteLength;
-        return { number: ++number, data };
-      }
-      const buffer = free.pop() ?? new Uint8Array(PART_SIZE);
-      let filled = 0;
-      while (filled < PART_SIZE) {
-        if (!rest) {
-          const r = await source.next();
-          if (r.done) {
-            ended = true;
-            break;
-          }
-          rest = r.value;
-        }
-        const n = Math.min(rest.byteLength, PART_SIZE - filled);
-        buffer.set(n === rest.byteLength ? rest : rest.subarray(0, n), filled);
-        filled += n;
-        rest = n < rest.byteLength ? rest.subarray(n) : undefined;
-      }
-      if (filled === 0 && number > 0) return undefined;
-      return { number: ++number, data: buffer.subarray(0, filled), buffer };
-    };
-    // Parts are cut one at a time, in order, whichever sender asks.
-    let queue: Promise<Part | undefined> = Promise.resolve(undefined);
-    const next = () => (queue = queue.then(cut));
-
+    const source = 'bytes' in body ? undefined : tracked(body.stream);
+    const upload = new Upload({
+      client: this.#client,
+      params: { ...params, Body: 'bytes' in body ? body.bytes : Readable.from(source!.iterable, { objectMode: false, highWaterMark: 1 }) },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
     let sent = 0;
-    let uploadId: string | undefined;
-    let failure: { error: unknown } | undefined;
-    try {
-      const first = (await next())!;
-      if (ended && first.number === 1) {
-        throwIfAborted(signal);
-        await this.#client.send(new PutObjectCommand({ ...params, Body: first.data, ContentLength: first.data.byteLength }), { abortSignal: signal });
-        opts.onProgress?.(first.data.byteLength);
-        return;
+    upload.on('httpUploadProgress', (p) => {
+      if (p.loaded !== undefined && p.loaded > sent) {
+        sent = p.loaded;
+        opts.onProgress?.(sent);
       }
-      throwIfAborted(signal);
-      uploadId = (await this.#client.send(new CreateMultipartUploadCommand(params), { abortSignal: signal })).UploadId;
-      const done: CompletedPart[] = [];
-      const sender = async (part: Part | undefined) => {
-        while (!failure && (part ??= await next())) {
-          if (part.number > MAX_PARTS) throw new Error(`more than ${MAX_PARTS} parts of ${PART_SIZE} bytes`);
-          const r = await this.#client.send(
-            new UploadPartCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId, PartNumber: part.number, Body: part.data, ContentLength: part.data.byteLength }),
-            { abortSignal: signal },
-          );
-          if (!r.ETag) throw new Error(`part ${part.number} came back without an ETag`);
-          done.push({ PartNumber: part.number, ETag: r.ETag });
-          sent += part.data.byteLength;
-          opts.onProgress?.(sent);
-          if (part.buffer) free.push(part.buffer);
-          part = undefined;
-        }
-      };
-      const senders = Array.from({ length: QUEUE_SIZE }, (_, i) => sender(i === 0 ? first : undefined).catch((e) => void (failure ??= { error: e })));
-      // A stalled body must not hold an aborted write: the abort ends the wait.
-      let onAbort = () => {};
-      await Promise.race([Promise.all(senders), new Promise<void>((resolve) => signal?.addEventListener('abort', (onAbort = () => resolve()), { once: true }))]);
-      signal?.removeEventListener('abort', onAbort);
-      throwIfAborted(signal);
-      if (failure) throw failure.error;
-      done.sort((a, b) => a.PartNumber! - b.PartNumber!);
-      await this.#client.send(new CompleteMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId, MultipartUpload: { Parts: done } }), { abortSignal: signal });
-      uploadId = undefined;
+    });
+    const onAbort = () => void upload.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
     } catch (e) {
-      failure ??= { error: e };
-      throw this.#error('write', params.Key, failure.error, signal);
+      // lib-storage may replace a failing body with its own abort-cleanup error; report the body's.
+      throw this.#error('write', key, source?.failure() ?? e, opts.signal);
     } finally {
-      if (failure) void source?.return?.()?.catch(() => undefined);
-      if (uploadId) await this.#client.send(new AbortMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId })).catch(() => undefined);
+      opts.signal?.removeEventListener('abort', onAbort);
     }
+    const total = 'bytes' in body ? body.bytes.byteLength : source!.bytes();
+    if (total > sent) opts.onProgress?.(total);
   }
 
   async delete(key: string): Promise<void> {
