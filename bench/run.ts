@@ -4,6 +4,7 @@
  *
  *   npm run bench               # all
  *   npm run bench -- files      # one area
+ *   npm run bench -- --collect  # only gather bench/results/*.md into bench/RESULTS.md
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,10 +12,11 @@ import { join } from 'node:path';
 
 const AREAS = ['files', 'datatable', 'ducklake'];
 const here = import.meta.dirname;
-const only = process.argv.slice(2);
+const collectOnly = process.argv.includes('--collect');
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 
 let failed = false;
-for (const area of AREAS.filter((a) => only.length === 0 || only.includes(a))) {
+for (const area of AREAS.filter((a) => !collectOnly && (only.length === 0 || only.includes(a)))) {
   console.log(`\n=== bench/${area}.ts`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${area}.ts`)], { stdio: 'inherit' });
   if (r.status !== 0) failed = true;
@@ -22,7 +24,7 @@ for (const area of AREAS.filter((a) => only.length === 0 || only.includes(a))) {
 
 const sections = AREAS.map((a) => join(here, 'results', `${a}.md`))
   .filter((f) => existsSync(f))
-  .map((f) => readFileSync(f, 'utf8').trim());
+  .map((f) => readFileSync(f, 'utf8').trim().replace(/^# /gm, '## '));
 writeFileSync(
   join(here, 'RESULTS.md'),
   `# Benchmark results\n\nPrinted by \`npm run bench\` (bench/run.ts); each area's figures are the ones its run printed.\n\n${sections.join('\n\n')}\n`,
