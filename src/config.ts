@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
-import { MillraceError } from './errors.js';
+import { MillraceError, scrub } from './errors.js';
 
 export type S3StorageConfig = {
   type: 's3';
@@ -279,7 +279,7 @@ const SECRET_KEYS = new Set(['accessKey', 'secretKey', 'token', 'password', 'con
 
 /** Replaces secrets (and passwords inside URLs) with `***` for messages and inspection. */
 export function redact(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/(\/\/[^:/@\s]*:)[^@/\s]*@/g, '$1***@');
+  if (typeof value === 'string') return scrub(value);
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) && v ? '***' : redact(v)]));

@@ -53,3 +53,22 @@ export function isMillraceError(e: unknown, code?: ErrorCode): e is MillraceErro
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * The one string scrubber: replaces the given secrets (4+ characters) with `***`, as well as
+ * passwords inside URLs and `password=`/`token=`-style pairs (what drivers echo from connection
+ * strings and DuckDB secrets).
+ */
+export function scrub(text: string, secrets: readonly unknown[] = []): string {
+  let out = text;
+  for (const s of secrets) if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('***');
+  return out
+    .replace(/(\/\/[^:/@\s]*:)[^@/\s]*@/g, '$1***@')
+    .replace(/\b(password|passwd|pwd|secret|key_id|session_token|account_key|sas_token|token)(\s*[=:]\s*)('[^']*'|"[^"]*"|\S+)/gi, '$1$2***')
+    .replace(/(AccountKey|SharedAccessSignature|sig)=[^;&\s'"]+/gi, '$1=***');
+}
+
+/** The error of an aborted operation; the signal's reason is the cause. */
+export function aborted(signal?: AbortSignal, what = 'The operation'): MillraceError {
+  return new MillraceError('Aborted', `${what} was aborted`, signal?.reason === undefined ? undefined : { cause: signal.reason });
+}

@@ -8,10 +8,10 @@ import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import type * as AzureBlob from '@azure/storage-blob';
 import type { AzureBlobStorageConfig } from '../config.js';
-import { MillraceError } from '../errors.js';
+import { aborted, MillraceError } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { aborted, checked, compareKeys, storageError, throwIfAborted, tracked } from './util.js';
+import { checked, compareKeys, storageError, throwIfAborted, tracked } from './util.js';
 
 const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 

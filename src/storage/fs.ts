@@ -9,9 +9,9 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, 
 import { dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import type { FsStorageConfig } from '../config.js';
-import { MillraceError } from '../errors.js';
+import { aborted, MillraceError } from '../errors.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { aborted, checked, compareKeys, throwIfAborted } from './util.js';
+import { checked, compareKeys, throwIfAborted } from './util.js';
 
 const META_DIR = '.millrace-meta';
 const TMP_DIR = '.millrace-tmp';

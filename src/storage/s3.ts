@@ -18,9 +18,9 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../config.js';
-import { MillraceError } from '../errors.js';
+import { aborted, MillraceError } from '../errors.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { aborted, checked, storageError, throwIfAborted, tracked } from './util.js';
+import { checked, storageError, throwIfAborted, tracked } from './util.js';
 
 const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 

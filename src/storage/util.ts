@@ -1,13 +1,9 @@
 /** Small pieces every backend needs: byte-order key comparison, checked streams, safe error causes. */
-import { MillraceError, type ErrorCode } from '../errors.js';
+import { aborted, MillraceError, scrub, type ErrorCode } from '../errors.js';
 
 /** S3 orders keys by their UTF-8 bytes; JS string comparison (UTF-16) differs above U+FFFF. */
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-export function aborted(signal: AbortSignal | undefined): MillraceError {
-  return new MillraceError('Aborted', 'The operation was aborted', { cause: signal?.reason });
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -69,13 +65,6 @@ export function tracked(source: AsyncIterable<Uint8Array>, onChunk?: (n: number)
     failure: () => failure,
     bytes: () => bytes,
   };
-}
-
-/** Replaces every occurrence of the given secrets in `text` with `***`. */
-export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
-  return out;
 }
 
 /**
