@@ -24,7 +24,11 @@ export function validateKey(key: unknown): string {
   if (key.startsWith('/')) throw invalid(`S3 key ${JSON.stringify(key)} must not start with "/"`);
   if (key.includes('\0')) throw invalid('S3 key must not contain a NUL character');
   if (key.includes('\\')) throw invalid(`S3 key ${JSON.stringify(key)} must not contain a backslash`);
-  if (key.split('/').includes('..')) throw invalid(`S3 key ${JSON.stringify(key)} must not contain a ".." segment`);
+  const segments = key.split('/');
+  if (segments.includes('..')) throw invalid(`S3 key ${JSON.stringify(key)} must not contain a ".." segment`);
+  // "a//b", "a/./b" and "a/" would name one file on fs and another object on S3: one key, one object, everywhere.
+  if (segments.includes('')) throw invalid(`S3 key ${JSON.stringify(key)} must not contain an empty segment ("//" or a trailing "/")`);
+  if (segments.includes('.')) throw invalid(`S3 key ${JSON.stringify(key)} must not contain a "." segment`);
   return key;
 }
 

@@ -21,11 +21,11 @@ describe('parseS3Object', () => {
   });
 
   it('rejects unsafe keys', () => {
-    for (const key of ['', '/abs', '..', 'a/..', '../a', 'a/../b', 'nul\0', 'back\\slash']) {
+    for (const key of ['', '/abs', '..', 'a/..', '../a', 'a/../b', 'nul\0', 'back\\slash', 'a//b', 'a/', 'dir//', '.', './a', 'a/./b', 'a/.']) {
       invalid(() => validateKey(key));
       invalid(() => parseS3Object({ s3: key }));
     }
-    for (const key of ['a..b', '...', 'a/.../b', '.hidden', 'a/./b', 'a//b']) expect(validateKey(key)).toBe(key);
+    for (const key of ['a..b', '...', 'a/.../b', '.hidden', 'a/.x/b', 'a/x.']) expect(validateKey(key)).toBe(key);
   });
 });
 
@@ -43,7 +43,7 @@ describe('formatS3Object and isS3Object', () => {
   });
 
   it('round-trips any valid key and storage name', () => {
-    const segment = fc.string({ minLength: 1 }).filter((s) => !s.includes('/') && !s.includes('\\') && !s.includes('\0') && s !== '..');
+    const segment = fc.string({ minLength: 1 }).filter((s) => !s.includes('/') && !s.includes('\\') && !s.includes('\0') && s !== '..' && s !== '.');
     const key = fc.array(segment, { minLength: 1, maxLength: 4 }).map((p) => p.join('/'));
     const storage = fc.option(fc.stringMatching(/^[a-z_][a-z0-9_]{0,10}$/), { nil: undefined });
     fc.assert(

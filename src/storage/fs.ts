@@ -39,9 +39,8 @@ class FsStorage implements Storage {
     return `FsStorage { name: ${JSON.stringify(this.name)}, root: ${JSON.stringify(this.root)} }`;
   }
 
-  /** The file of a key; keys that cannot be files (trailing `/`, our own folders) are refused. */
+  /** The file of a key (validated: no empty, "." or ".." segment); our own folders are refused. */
   #path(key: string): string {
-    if (key.endsWith('/')) throw new MillraceError('InvalidS3Object', `S3 key ${JSON.stringify(key)} ends with "/", which a local folder cannot store as a file`);
     const top = key.split('/', 1)[0];
     if (top === META_DIR || top === TMP_DIR) throw new MillraceError('InvalidS3Object', `S3 key ${JSON.stringify(key)} is inside a folder reserved by the fs backend`);
     return join(this.root, key);
