@@ -2,33 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { MillraceError, scrub } from './errors.js';
+import { BACKENDS, type FieldType, type StorageConfig } from './storage/registry.js';
 
-export type S3StorageConfig = {
-  type: 's3';
-  bucket: string;
-  region?: string;
-  /** Host (`s3.amazonaws.com`, `<account>.r2.cloudflarestorage.com`) or full URL. */
-  endPoint?: string;
-  port?: number;
-  useSSL?: boolean;
-  pathStyle?: boolean;
-  accessKey?: string;
-  secretKey?: string;
-  token?: string;
-};
-export type AzureBlobStorageConfig = {
-  type: 'azure_blob';
-  accountName: string;
-  containerName: string;
-  accessKey?: string;
-  useSSL?: boolean;
-  /** Account URL, e.g. `http://127.0.0.1:10000/devstoreaccount1` for Azurite. */
-  endpoint?: string;
-  connectionString?: string;
-  sasToken?: string;
-};
-export type FsStorageConfig = { type: 'fs'; root: string };
-export type StorageConfig = S3StorageConfig | AzureBlobStorageConfig | FsStorageConfig;
+export type { S3StorageConfig, AzureBlobStorageConfig, FsStorageConfig, StorageConfig } from './storage/registry.js';
 
 export type PostgresConfig =
   | string
@@ -128,7 +104,10 @@ function parseJson(text: string, where: string): MillraceConfig {
   try {
     return JSON.parse(text) as MillraceConfig;
   } catch (e) {
-    throw new MillraceError('Config', `${where}: invalid JSON (${(e as Error).message})`);
+    // V8's message may quote the text around the error, which may be a secret: say where, never what.
+    const position = /at position (\d+)/.exec((e as Error).message);
+    const line = position ? ` at line ${text.slice(0, Number(position[1])).split('\n').length}` : '';
+    throw new MillraceError('Config', `${where}: invalid JSON${line}`);
   }
 }
 
@@ -140,6 +119,7 @@ export function millraceHome(): string {
 export function resolveConfig({ config, source }: { config: MillraceConfig; source: string }): ResolvedConfig {
   const c = substituteEnv(config, '') as MillraceConfig;
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw configError('', 'must be an object');
+  fields(c, '', {}, {}, ['storage', 'secondaryStorage', 'resources', 'datatables', 'ducklakes', 'duckdb']);
   const home = millraceHome();
   const out: ResolvedConfig = {
     source,
@@ -192,75 +172,67 @@ function mapOf<T>(value: unknown, field: string, check: (v: unknown, field: stri
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, check(v, `${field}.${k}`)]));
 }
 
-type FieldType = 'string' | 'number' | 'boolean';
-function fields(v: unknown, field: string, required: Record<string, FieldType>, optional: Record<string, FieldType>): void {
+/**
+ * Checks an object's fields: required ones present, every one of its type, and no unknown
+ * field (a typo such as `endpoint` for `endPoint` must not silently fall back to a default).
+ * Returns a copy with `path` fields made absolute.
+ */
+function fields<T>(v: unknown, field: string, required: Record<string, FieldType>, optional: Record<string, FieldType>, extra: string[] = []): T {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw configError(field, 'must be an object');
-  const o = v as Record<string, unknown>;
+  const o = { ...(v as Record<string, unknown>) };
+  const known = new Set([...Object.keys(required), ...Object.keys(optional), ...extra]);
+  const at = (k: string) => (field ? `${field}.${k}` : k);
+  for (const k of Object.keys(o)) {
+    if (!known.has(k)) throw configError(at(k), `unknown field; expected one of ${[...known].join(', ')}`);
+  }
+  const check = (k: string, t: FieldType) => {
+    if (typeof o[k] !== (t === 'path' ? 'string' : t)) throw configError(at(k), `must be a ${t === 'path' ? 'string' : t}`);
+    if (t === 'path') o[k] = resolve(o[k] as string);
+  };
   for (const [k, t] of Object.entries(required)) {
-    if (o[k] === undefined || o[k] === null || o[k] === '') throw configError(`${field}.${k}`, 'required');
-    if (typeof o[k] !== t) throw configError(`${field}.${k}`, `must be a ${t}`);
+    if (o[k] === undefined || o[k] === null || o[k] === '') throw configError(at(k), 'required');
+    check(k, t);
   }
-  for (const [k, t] of Object.entries(optional)) {
-    if (o[k] !== undefined && o[k] !== null && typeof o[k] !== t) throw configError(`${field}.${k}`, `must be a ${t}`);
-  }
+  for (const [k, t] of Object.entries(optional)) if (o[k] !== undefined && o[k] !== null) check(k, t);
+  return o as T;
 }
 
 function checkStorage(v: unknown, field: string): StorageConfig {
   const type = (v as { type?: unknown } | null)?.type;
-  switch (type) {
-    case 's3':
-      fields(v, field, { bucket: 'string' }, {
-        region: 'string', endPoint: 'string', port: 'number', useSSL: 'boolean', pathStyle: 'boolean',
-        accessKey: 'string', secretKey: 'string', token: 'string',
-      });
-      return v as S3StorageConfig;
-    case 'azure_blob':
-      fields(v, field, { accountName: 'string', containerName: 'string' }, {
-        accessKey: 'string', useSSL: 'boolean', endpoint: 'string', connectionString: 'string', sasToken: 'string',
-      });
-      return v as AzureBlobStorageConfig;
-    case 'fs':
-      fields(v, field, { root: 'string' }, {});
-      return { type: 'fs', root: resolve((v as FsStorageConfig).root) };
-    case undefined:
-    case null:
-      throw configError(`${field}.type`, 'required ("s3", "azure_blob" or "fs")');
-    default:
-      throw configError(`${field}.type`, `unknown storage type ${JSON.stringify(type)} (expected "s3", "azure_blob" or "fs")`);
+  const types = Object.keys(BACKENDS).map((t) => JSON.stringify(t)).join(', ');
+  if (type === undefined || type === null) throw configError(`${field}.type`, `required (one of ${types})`);
+  if (typeof type !== 'string' || !Object.hasOwn(BACKENDS, type)) {
+    throw configError(`${field}.type`, `unknown storage type ${JSON.stringify(type)} (expected one of ${types})`);
   }
+  const backend = BACKENDS[type as keyof typeof BACKENDS];
+  return fields<StorageConfig>(v, field, backend.required, backend.optional, ['type']);
 }
 
-const POSTGRES_FIELDS = { port: 'number', password: 'string', sslmode: 'string', root_certificate_pem: 'string' } as const;
+const POSTGRES_REQUIRED = { host: 'string', user: 'string', dbname: 'string' } as const;
+const POSTGRES_OPTIONAL = { port: 'number', password: 'string', sslmode: 'string', root_certificate_pem: 'string' } as const;
 
 function checkPostgres(v: unknown, field: string): PostgresConfig | EmbeddedPostgresConfig {
   if (typeof v === 'string') {
     if (!/^postgres(ql)?:\/\//.test(v)) throw configError(field, 'must be a postgres:// URL or an object');
     return v;
   }
-  if ((v as { type?: unknown } | null)?.type === 'embedded') {
-    fields(v, field, { dataDir: 'string' }, {});
-    return { type: 'embedded', dataDir: resolve((v as EmbeddedPostgresConfig).dataDir) };
-  }
-  fields(v, field, { host: 'string', user: 'string', dbname: 'string' }, POSTGRES_FIELDS);
-  return v as PostgresConfig;
+  if ((v as { type?: unknown } | null)?.type === 'embedded') return fields(v, field, { dataDir: 'path' }, {}, ['type']);
+  return fields(v, field, POSTGRES_REQUIRED, POSTGRES_OPTIONAL);
 }
 
 function checkDucklake(v: unknown, field: string): DucklakeConfig {
-  fields(v, field, {}, { storage: 'string', prefix: 'string' });
-  const lake = v as DucklakeConfig;
+  const lake = fields<DucklakeConfig>(v, field, {}, { storage: 'string', prefix: 'string' }, ['catalog']);
   const catalog = lake.catalog as unknown;
   const cfield = `${field}.catalog`;
-  const type = (catalog as { type?: unknown } | null)?.type;
   if (catalog === undefined || catalog === null) throw configError(cfield, 'required');
+  const type = (catalog as { type?: unknown }).type;
   switch (type) {
     case 'duckdb':
     case 'sqlite':
-      fields(catalog, cfield, { path: 'string' }, {});
-      return { ...lake, catalog: { type, path: resolve((catalog as { path: string }).path) } };
+      return { ...lake, catalog: fields(catalog, cfield, { path: 'path' }, {}, ['type']) };
     case 'postgresql':
-      if (typeof (catalog as { url?: unknown }).url === 'string') return lake;
-      fields(catalog, cfield, { host: 'string', user: 'string', dbname: 'string' }, POSTGRES_FIELDS);
-      return lake;
+      if ((catalog as { url?: unknown }).url !== undefined) return { ...lake, catalog: fields(catalog, cfield, { url: 'string' }, {}, ['type']) };
+      return { ...lake, catalog: fields(catalog, cfield, POSTGRES_REQUIRED, POSTGRES_OPTIONAL, ['type']) };
     case undefined:
       throw configError(`${cfield}.type`, 'required ("postgresql", "duckdb" or "sqlite")');
     default:
@@ -269,10 +241,11 @@ function checkDucklake(v: unknown, field: string): DucklakeConfig {
 }
 
 function checkDuckDB(v: unknown, field: string): DuckDBConfig {
-  fields(v, field, {}, { extensionDirectory: 'string' });
-  const d = v as DuckDBConfig;
-  if (d.settings !== undefined && (typeof d.settings !== 'object' || d.settings === null)) throw configError(`${field}.settings`, 'must be an object');
-  return { ...d, extensionDirectory: d.extensionDirectory ? resolve(d.extensionDirectory) : undefined };
+  const d = fields<DuckDBConfig>(v, field, {}, { extensionDirectory: 'path' }, ['settings']);
+  if (d.settings !== undefined && (typeof d.settings !== 'object' || d.settings === null || Array.isArray(d.settings))) {
+    throw configError(`${field}.settings`, 'must be an object');
+  }
+  return d;
 }
 
 const SECRET_KEYS = new Set(['accessKey', 'secretKey', 'token', 'password', 'connectionString', 'sasToken', 'root_certificate_pem']);

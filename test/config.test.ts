@@ -105,6 +105,25 @@ describe('validation', () => {
     expect(await check({ ducklakes: { lake: { catalog: { type: 'duckdb', path: 'x' }, storage: 'nope' } } })).toMatch(/^ducklakes\.lake\.storage: unknown storage "nope"/);
   });
 
+  it('rejects unknown fields, so a typo never falls back to a default', async () => {
+    expect(await check({ storage: { type: 's3', bucket: 'b', endpoint: 'http://minio:9000' } })).toMatch(/^storage\.endpoint: unknown field; expected one of .*endPoint/);
+    expect(await check({ storages: {} })).toMatch(/^storages: unknown field/);
+    expect(await check({ datatables: { main: { host: 'h', user: 'u', dbname: 'd', pasword: 'x' } } })).toMatch(/^datatables\.main\.pasword: unknown field/);
+    expect(await check({ ducklakes: { l: { catalog: { type: 'sqlite', path: 'x', url: 'y' } } } })).toMatch(/^ducklakes\.l\.catalog\.url: unknown field/);
+    expect(await check({ duckdb: { extensionDir: '/x' } })).toMatch(/^duckdb\.extensionDir: unknown field/);
+  });
+
+  it('reports invalid JSON (by line where V8 tells the position), without quoting the text (it may hold a secret)', async () => {
+    process.env.MILLRACE_CONFIG = '{\n  "storage": { "type": "s3", "bucket": "b",\n    "secretKey": AKIAsupersecretvalue }\n}';
+    await configure(undefined);
+    const message = configError(getConfig);
+    expect(message).toBe('MILLRACE_CONFIG: invalid JSON');
+    expect(message).not.toContain('AKIA');
+    process.env.MILLRACE_CONFIG = '{\n  "storage": {\n    "type": "fs",,\n  }\n}';
+    await configure(undefined);
+    expect(configError(getConfig)).toBe('MILLRACE_CONFIG: invalid JSON at line 3');
+  });
+
   it('substitutes $env: references anywhere, and names a missing variable', async () => {
     process.env.MR_TEST_BUCKET = 'env-bucket';
     process.env.MR_TEST_SECRET = 'env-secret-value-123';

@@ -1,18 +1,12 @@
 import { getConfig, onConfigChange, storageNames, type StorageConfig } from '../config.js';
 import { MillraceError } from '../errors.js';
 import { onClose } from '../lifecycle.js';
+import { BACKENDS } from './registry.js';
 import type { Storage } from './types.js';
 
 export type { Storage, ObjectMeta, PutBody, PutOptions, GetOptions, ListPage, DuckDBAccess } from './types.js';
 
 type Factory = (config: StorageConfig, name: string) => Promise<Storage>;
-
-/** One line per backend. A backend module exports `create(config, name)`. */
-const backends: Record<StorageConfig['type'], () => Promise<{ create: Factory }>> = {
-  s3: () => import('./s3.js') as Promise<{ create: Factory }>,
-  azure_blob: () => import('./azure.js') as Promise<{ create: Factory }>,
-  fs: () => import('./fs.js') as Promise<{ create: Factory }>,
-};
 
 const clients = new Map<string, Promise<Storage>>();
 
@@ -54,7 +48,7 @@ export function getStorage(sel: StorageSelector): Promise<Storage> {
   const { id, config } = storageConfig(sel);
   let client = clients.get(id);
   if (!client) {
-    client = backends[config.type]().then((m) => m.create(config, id));
+    client = BACKENDS[config.type].load().then((m) => (m.create as Factory)(config, id));
     client.catch(() => clients.delete(id));
     clients.set(id, client);
   }
