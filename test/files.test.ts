@@ -163,6 +163,27 @@ describe.each(BACKENDS)('%s backend', (kind: BackendKind) => {
     await deleteS3File({ s3: 'stat/a.json' }); // missing: not an error
   });
 
+  it('reports a key under a file\'s name ("a.txt/x" with a.txt a file) as NotFound', async () => {
+    await writeS3File({ s3: 'nest/a.txt' }, 'a file, not a folder');
+    const under = { s3: 'nest/a.txt/x' };
+    await expectCode(loadS3File(under), 'NotFound');
+    await expectCode(loadS3FileStream(under), 'NotFound');
+    expect(await statS3File(under)).toBeUndefined();
+    await expectCode(copyS3File(under, { s3: 'nest/copy' }), 'NotFound');
+    await expectCode(moveS3File(under, { s3: 'nest/moved' }), 'NotFound');
+    await expectCode(copyS3File(under, { s3: 'nest/copy', storage: others[0] }), 'NotFound');
+    const storage = await getStorage({});
+    await expectCode(storage.copy('nest/a.txt/x', 'nest/copy'), 'NotFound');
+    await deleteS3File(under); // missing: not an error
+    if (kind === 'fs') {
+      // A local folder cannot hold both "a.txt" and "a.txt/x": writing there is AlreadyExists.
+      await expectCode(writeS3File({ s3: 'nest/a.txt/y' }, 'x'), 'AlreadyExists');
+      await expectCode(storage.copy('nest/a.txt', 'nest/a.txt/y'), 'AlreadyExists');
+    }
+    expect(await statS3File({ s3: 'nest/copy' })).toBeUndefined();
+    expect(text(await loadS3File({ s3: 'nest/a.txt' }))).toBe('a file, not a folder');
+  });
+
   it('lists 2,500 keys in key order across pages, resuming from a cursor', async () => {
     const keys = Array.from({ length: 2500 }, (_, i) => `many/${String(i).padStart(5, '0')}.txt`);
     const storage = await getStorage({});

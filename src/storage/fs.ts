@@ -50,10 +50,11 @@ class FsStorage implements Storage {
     return join(this.root, META_DIR, `${key}.json`);
   }
 
-  #error(op: string, key: string, e: unknown): MillraceError {
+  #error(op: 'read' | 'stat' | 'write' | 'delete' | 'list', key: string, e: unknown): MillraceError {
     if (e instanceof MillraceError) return e;
     const c = code(e);
-    if (c === 'ENOENT') return new MillraceError('NotFound', `No file at ${JSON.stringify(key)}`, { cause: e });
+    // "a.txt/x" with a.txt a file: nothing can be read there (NotFound), nor written (AlreadyExists below).
+    if (c === 'ENOENT' || (c === 'ENOTDIR' && op !== 'write')) return new MillraceError('NotFound', `No file at ${JSON.stringify(key)}`, { cause: e });
     if (c === 'EACCES' || c === 'EPERM') return new MillraceError('PermissionDenied', `fs ${op} ${JSON.stringify(key)}: permission denied`, { cause: e });
     if (c === 'ENOTDIR' || c === 'EISDIR' || c === 'EEXIST') {
       return new MillraceError('AlreadyExists', `fs ${op} ${JSON.stringify(key)}: a local folder cannot hold both "a" and "a/..." as keys`, { cause: e });
@@ -257,7 +258,9 @@ class FsStorage implements Storage {
     const sidecar = await this.#sidecar(src);
     const tmpMeta = Object.keys(sidecar).length ? `${tmp}.json` : undefined;
     try {
-      await copyFile(from, tmp);
+      await copyFile(from, tmp).catch((e) => {
+        throw this.#error('read', src, e);
+      });
       if (tmpMeta) await writeFile(tmpMeta, JSON.stringify(sidecar));
       await mkdir(dirname(to), { recursive: true });
       await rename(tmp, to);
@@ -265,7 +268,7 @@ class FsStorage implements Storage {
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       if (tmpMeta) await unlink(tmpMeta).catch(() => undefined);
-      throw this.#error('copy', code(e) === 'ENOENT' ? src : dst, e);
+      throw this.#error('write', dst, e);
     }
   }
 
