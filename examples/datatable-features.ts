@@ -26,7 +26,7 @@ export async function main(minAge: number, sortColumn: 'name' | 'age') {
 }
 
 /** Reads as a restricted role: the statement runs under `SET LOCAL ROLE`, never falling back. */
-export async function asReader() {
-  const sql = wmill.datatable('main', { role: 'reader' });
+export async function asReader(role = 'reader') {
+  const sql = wmill.datatable('main', { role });
   return await sql`SELECT count(*) FROM people`.fetchOneScalar();
 }

@@ -33,10 +33,13 @@ describe('datatable features example', () => {
 
   it('runs as a role, and fails rather than fall back when the role cannot read', async () => {
     await wmill.configure({ datatables: { main: url } });
-    await wmill.datatable()`DROP ROLE IF EXISTS reader; CREATE ROLE reader`.execute();
-    await expect(asReader()).rejects.toMatchObject({ code: 'PermissionDenied' });
-    await wmill.datatable()`GRANT SELECT ON people TO reader`.execute();
-    expect(await asReader()).toBe(2);
+    // Roles are cluster-wide and other test files make their own: this one has a name of its own.
+    const role = 'millrace_examples_reader';
+    const ident = wmill.datatable().ident(role);
+    await wmill.datatable()`DROP ROLE IF EXISTS ${ident}; CREATE ROLE ${ident}`.execute();
+    await expect(asReader(role)).rejects.toMatchObject({ code: 'PermissionDenied' });
+    await wmill.datatable()`GRANT SELECT ON people TO ${ident}`.execute();
+    expect(await asReader(role)).toBe(2);
   });
 });
 
