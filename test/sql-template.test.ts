@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { compile, duckdbDialect, findPlaceholders, Fragment, ident, inferSqlType, postgresDialect, raw, splitStatements, typeAnnotation, type CompiledSql } from '../src/sql/template.js';
-import { collect, queryStatement, templateFunction, type SqlEngine } from '../src/sql/statement.js';
+import { collect, parseName, queryStatement, templateFunction, type SqlEngine } from '../src/sql/statement.js';
 
 const noEngine = (): SqlEngine => {
   throw new Error('not run');
@@ -202,5 +202,16 @@ describe('collect', () => {
     expect(collect([[{ a: 1 }]], 'legacy')).toEqual([{ a: 1 }]);
     expect(collect([[]], 'last_statement_first_row')).toBeNull();
     expect(collect([[]], 'last_statement_first_row_scalar')).toBeNull();
+  });
+});
+
+describe('parseName (datatable and ducklake alike)', () => {
+  it('splits at the first colon; an empty part is the default', () => {
+    expect(parseName('main')).toEqual({ name: 'main', schema: undefined });
+    expect(parseName('lake:analytics')).toEqual({ name: 'lake', schema: 'analytics' });
+    expect(parseName(':analytics')).toEqual({ name: 'main', schema: 'analytics' });
+    expect(parseName('')).toEqual({ name: 'main', schema: undefined });
+    expect(parseName('lake:')).toEqual({ name: 'lake', schema: undefined });
+    expect(parseName('a:b:c')).toEqual({ name: 'a', schema: 'b:c' });
   });
 });

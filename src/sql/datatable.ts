@@ -8,7 +8,7 @@ import { MillraceError } from '../errors.js';
 import { onClose } from '../lifecycle.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { PostgresPool, postgresTarget, type RunContext } from './postgres.js';
-import { queryStatement, templateFunction, type DatatableSqlTemplateFunction, type SqlEngine } from './statement.js';
+import { parseName, queryStatement, templateFunction, type DatatableSqlTemplateFunction, type SqlEngine } from './statement.js';
 import { postgresDialect } from './template.js';
 
 export interface DatatableOptions {
@@ -33,7 +33,7 @@ export function datatable(name = 'main', opts: DatatableOptions = {}): Datatable
   if (role !== undefined && (typeof role !== 'string' || !ROLE_NAME.test(role))) {
     throw new MillraceError('InvalidArgument', `Invalid datatable role ${JSON.stringify(role)}: 1 to 63 letters, digits, '_' or '-'`);
   }
-  const { datatable: dt, schema } = parseName(name);
+  const { name: dt, schema } = parseName(name);
   const ctx: RunContext = { schema, role };
   const engine: SqlEngine = {
     dialect: postgresDialect,
@@ -48,14 +48,6 @@ export function datatable(name = 'main', opts: DatatableOptions = {}): Datatable
   const fn = templateFunction(getEngine, postgresDialect) as DatatableSqlTemplateFunction;
   fn.query = (text, ...params) => queryStatement(getEngine, postgresDialect, text, params);
   return fn;
-}
-
-/** `"main"`, `"main:analytics"`, `":analytics"` (the default datatable), `""` (main). */
-export function parseName(name: string): { datatable: string; schema: string | undefined } {
-  const colon = name.indexOf(':');
-  if (colon === -1) return { datatable: name || 'main', schema: undefined };
-  const schema = name.slice(colon + 1);
-  return { datatable: name.slice(0, colon) || 'main', schema: schema || undefined };
 }
 
 type Entry = { pool: PostgresPool; close(): Promise<void> };

@@ -6,8 +6,8 @@
 import type * as DuckDBApi from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
-import { getConfig, onConfigChange, redact } from '../config.js';
-import { MillraceError, SqlError, errorMessage } from '../errors.js';
+import { getConfig, onConfigChange } from '../config.js';
+import { aborted, MillraceError, SqlError, errorMessage, scrub } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import { onClose } from '../lifecycle.js';
 import { parseS3Object, type S3ObjectRecord } from '../s3object.js';
@@ -90,7 +90,7 @@ export class DuckDB {
       try {
         await this.#admin.exec(`SET ${k} = ${sqlLiteral(v)}`);
       } catch (e) {
-        throw new MillraceError('Config', `duckdb.settings.${k}: ${sanitize(errorMessage(e))}`, { cause: sanitizeError(e) });
+        throw new MillraceError('Config', `duckdb.settings.${k}: ${scrub(errorMessage(e))}`, { cause: sanitizeError(e) });
       }
     }
   }
@@ -116,7 +116,7 @@ export class DuckDB {
             await this.#admin.exec(`CREATE OR REPLACE TEMPORARY SECRET ${name} (${parts.join(', ')})`);
           } catch (e) {
             // The statement holds keys: never let it, or DuckDB's echo of it, into the error.
-            throw new MillraceError('Config', `Cannot set up DuckDB access to storage ${id}: ${sanitize(errorMessage(e), Object.values(options))}`);
+            throw new MillraceError('Config', `Cannot set up DuckDB access to storage ${id}: ${scrub(errorMessage(e), Object.values(options))}`);
           }
         }
         return access;
@@ -217,7 +217,7 @@ export class DuckDBEngine implements SqlEngine {
 
   run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]> {
     const conn = this.connection;
-    if (signal?.aborted) return Promise.reject(aborted());
+    if (signal?.aborted) return Promise.reject(aborted(signal, 'The statement'));
     return conn.serial(async () => {
       const onAbort = () => conn.raw.interrupt();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -227,7 +227,7 @@ export class DuckDBEngine implements SqlEngine {
       try {
         if (wrap) await conn.raw.run('BEGIN TRANSACTION');
         for (const s of statements) {
-          if (signal?.aborted) throw aborted();
+          if (signal?.aborted) throw aborted(signal, 'The statement');
           results.push(await this.#one(s));
         }
         if (wrap) await conn.raw.run('COMMIT');
@@ -235,7 +235,7 @@ export class DuckDBEngine implements SqlEngine {
       } catch (e) {
         // Leave the connection clean for the next statement, whoever opened the transaction.
         await conn.raw.run('ROLLBACK').catch(() => undefined);
-        if (signal?.aborted) throw aborted(e);
+        if (signal?.aborted) throw aborted(signal, 'The statement');
         throw e;
       } finally {
         signal?.removeEventListener('abort', onAbort);
@@ -484,28 +484,19 @@ function identifierOnly(s: string): string {
   return s;
 }
 
-/** Removes what DuckDB may echo from ATTACH strings and secrets: passwords, keys, tokens. */
-export function sanitize(message: string, secrets: unknown[] = []): string {
-  let out = redact(message) as string;
-  for (const s of secrets) if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('***');
-  return out
-    .replace(/\b(password|passwd|pwd|secret|key_id|session_token|account_key|sas_token|token)(\s*[=:]\s*)('[^']*'|"[^"]*"|\S+)/gi, '$1$2***')
-    .replace(/(AccountKey|SharedAccessSignature|sig)=[^;&\s'"]+/gi, '$1=***');
-}
-
 function sanitizeError(e: unknown): Error {
-  return new Error(sanitize(errorMessage(e)));
+  return new Error(scrub(errorMessage(e)));
 }
 
 /** A DuckDB error as a typed SqlError: the statement text (no values), DuckDB's error type as sqlState. */
 export function toSqlError(e: unknown, sql: string): MillraceError {
   if (e instanceof MillraceError) return e;
-  const message = sanitize(errorMessage(e));
+  const message = scrub(errorMessage(e));
   const missing = /Extension "?([A-Za-z0-9_]+)"? (?:not found|is not loaded)|Failed to (?:download|install) extension "?([A-Za-z0-9_]+)/i.exec(message);
   if (missing) return extensionMissing((missing[1] ?? missing[2])!, getConfig().duckdb.extensionDirectory, e);
   const type = /^([A-Za-z ]+) Error:/.exec(message)?.[1];
   const code = /^(IO|Connection) Error:.*(connect|timeout|refused|resolve)/is.test(message) ? 'Connection' : 'Sql';
-  return new SqlError(message, { sql: sanitize(sql), sqlState: type, engine: 'duckdb', code, cause: sanitizeError(e) });
+  return new SqlError(message, { sql: scrub(sql), sqlState: type, engine: 'duckdb', code, cause: sanitizeError(e) });
 }
 
 export function extensionMissing(name: string, dir: string | undefined, cause: unknown): MillraceError {
@@ -513,10 +504,6 @@ export function extensionMissing(name: string, dir: string | undefined, cause: u
     ? `it is not in duckdb.extensionDirectory (${dir}); run \`npm run extensions -- --dir ${dir}\` to provision it there`
     : 'DuckDB could not install it (no network?); run `npm run extensions` and set duckdb.extensionDirectory to the folder it prints';
   return new MillraceError('ExtensionMissing', `DuckDB extension "${name}" is not available: ${where}`, { cause: sanitizeError(cause) });
-}
-
-function aborted(cause?: unknown): MillraceError {
-  return new MillraceError('Aborted', 'The statement was aborted', cause === undefined ? undefined : { cause: sanitizeError(cause) });
 }
 
 /** DuckDB's JSON type is VARCHAR with the alias JSON. */

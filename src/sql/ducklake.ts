@@ -6,10 +6,10 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { getConfig, onConfigChange, type CatalogConfig, type DucklakeConfig } from '../config.js';
-import { MillraceError } from '../errors.js';
+import { MillraceError, scrub } from '../errors.js';
 import { onClose } from '../lifecycle.js';
-import { Connection, DuckDBEngine, getDuckDB, onDuckDBClose, sanitize, sqlLiteral, type DuckDB } from './duckdb.js';
-import { templateFunction, type SqlStatement, type SqlTemplateFunction, type Row } from './statement.js';
+import { Connection, DuckDBEngine, getDuckDB, onDuckDBClose, sqlLiteral, type DuckDB } from './duckdb.js';
+import { parseName, templateFunction, type SqlStatement, type SqlTemplateFunction, type Row } from './statement.js';
 import { duckdbDialect, quoteIdent, raw } from './template.js';
 
 /** The DuckDB catalog name a lake is attached as: `lake_main`, `lake_<name>`. */
@@ -28,11 +28,6 @@ onDuckDBClose(forget);
 onConfigChange(forget);
 onClose(async () => forget());
 
-function parseName(name: string): { lake: string; schema?: string } {
-  const [lake, schema] = (name || 'main').split(':', 2);
-  return { lake: lake || 'main', schema: schema || undefined };
-}
-
 function lakeConfig(name: string): DucklakeConfig {
   const lakes = getConfig().ducklakes;
   const lake = lakes[name];
@@ -42,7 +37,7 @@ function lakeConfig(name: string): DucklakeConfig {
   return lake;
 }
 
-/** The ATTACH target for a catalog; passwords stay out of any error (see `sanitize`). */
+/** The ATTACH target for a catalog; passwords stay out of any error (see `scrub`). */
 function catalogTarget(catalog: CatalogConfig): { target: string; extension?: 'postgres_scanner' | 'sqlite_scanner'; secrets: unknown[] } {
   switch (catalog.type) {
     case 'duckdb':
@@ -98,7 +93,7 @@ async function attach(db: DuckDB, name: string): Promise<void> {
     await db.admin(sql);
   } catch (e) {
     const err = e as MillraceError;
-    const message = sanitize(err.message, secrets);
+    const message = scrub(err.message, secrets);
     const where = `ducklakes.${name}.catalog (${lake.catalog.type})`;
     const connection = err.code === 'Connection' || /connect|could not translate host|timeout|refused|unable to open|No such file/i.test(message);
     throw new MillraceError(connection ? 'Connection' : err.code === 'ExtensionMissing' ? 'ExtensionMissing' : 'Sql', `Cannot attach ducklake ${JSON.stringify(name)} from ${where}: ${message}`);
@@ -107,7 +102,7 @@ async function attach(db: DuckDB, name: string): Promise<void> {
 
 /** The engine for `name[:schema]`: the lake attached once, a connection that has `USE`d it. */
 function engineFor(name: string): Promise<DuckDBEngine> {
-  const { lake, schema } = parseName(name);
+  const { name: lake, schema } = parseName(name);
   const key = `${lake}:${schema ?? ''}`;
   let p = engines.get(key);
   if (!p) {

@@ -6,9 +6,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Sql, TransactionSql, Options, PostgresType } from 'postgres';
 type PostgresModule = typeof import('postgres');
-import { redact } from '../config.js';
 import type { PostgresConfig } from '../config.js';
-import { MillraceError, SqlError, type ErrorCode } from '../errors.js';
+import { aborted, MillraceError, SqlError, scrub, type ErrorCode } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import { quoteIdent, type CompiledSql } from './template.js';
 import type { Row } from './statement.js';
@@ -64,12 +63,14 @@ export class PostgresPool {
 
   /** Runs the statements in order; several (or a schema or a role) share one transaction on one connection. */
   run(statements: CompiledSql[], ctx: RunContext = {}): Promise<Row[][]> {
-    if (statements.length === 1 && !ctx.schema && !ctx.role && !ctx.signal) return this.#runOne(statements[0]!, ctx);
+    if (statements.length === 1 && !ctx.schema && !ctx.role) {
+      return ctx.signal ? this.#runCancellable(statements[0]!, ctx, ctx.signal) : this.#runOne(statements[0]!, ctx);
+    }
     return this.#runMany(statements, ctx);
   }
 
-  /** The common case, kept lean: one statement, no transaction, nothing to cancel. */
-  #runOne(statement: CompiledSql, ctx: RunContext): Promise<Row[][]> {
+  /** The common case, kept lean: one statement, no transaction. `started` receives the query (to cancel it). */
+  #runOne(statement: CompiledSql, ctx: RunContext, started?: (query: { cancel(): unknown }) => void): Promise<Row[][]> {
     this.#enter();
     let query;
     try {
@@ -78,6 +79,7 @@ export class PostgresPool {
       this.#leave();
       return Promise.reject(this.#error(e, statement.text, ctx, [statement]));
     }
+    if (started) started(query);
     // `then` on the query itself: awaiting it (a Promise subclass) would cost extra turns.
     return query.then(
       (result) => {
@@ -91,25 +93,28 @@ export class PostgresPool {
     );
   }
 
+  /** One statement with an abort signal: cancelled on the server when the signal fires. */
+  async #runCancellable(statement: CompiledSql, ctx: RunContext, signal: AbortSignal): Promise<Row[][]> {
+    if (signal.aborted) throw aborted(signal, `${this.#label}: the statement`);
+    let query: { cancel(): unknown } | undefined;
+    const onAbort = () => query?.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.#runOne(statement, ctx, (q) => (query = q));
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
   async #runMany(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]> {
     const { signal } = ctx;
-    if (signal?.aborted) throw aborted(this.#label);
+    if (signal?.aborted) throw aborted(signal, `${this.#label}: the statement`);
     const pending = new Set<{ cancel(): unknown }>();
     const onAbort = () => pending.forEach((q) => q.cancel());
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#enter();
     try {
-      const sql = this.#sql;
-      if (statements.length === 1 && !ctx.schema && !ctx.role) {
-        const q = this.#query(sql, statements[0]!);
-        pending.add(q);
-        try {
-          return [rowsOf(await q)];
-        } catch (e) {
-          throw this.#error(e, statements[0]!.text, ctx, statements);
-        }
-      }
-      return (await sql.begin(async (tx) => {
+      return (await this.#sql.begin(async (tx) => {
         const prelude: string[] = [];
         if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
         if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
@@ -196,7 +201,7 @@ export class PostgresPool {
   #error(e: unknown, sql: string, ctx: RunContext, statements: CompiledSql[], inPrelude = false): MillraceError {
     if (e instanceof MillraceError) return e;
     const err = e as { name?: string; code?: string; message?: string; detail?: string; hint?: string };
-    if (ctx.signal?.aborted) return aborted(this.#label);
+    if (ctx.signal?.aborted) return aborted(ctx.signal, `${this.#label}: the statement`);
     if (err?.name === 'PostgresError' && typeof err.code === 'string') {
       const sqlState = err.code;
       let code: ErrorCode = classify(sqlState);
@@ -211,10 +216,10 @@ export class PostgresPool {
     }
     const connCode = typeof err?.code === 'string' && CONNECTION_CODES.test(err.code) ? err.code : undefined;
     if (connCode) {
-      return new MillraceError('Connection', `${this.#label}: cannot connect (${connCode}): ${redact(err.message ?? '')}`);
+      return new MillraceError('Connection', `${this.#label}: cannot connect (${connCode}): ${scrub(err.message ?? '')}`);
     }
     // Driver-side errors (postgres.js attaches the parameters to them): keep only the message.
-    return new SqlError(`${this.#label}: ${redact(err?.message ?? String(e))}`, { sql, engine: 'postgres' });
+    return new SqlError(`${this.#label}: ${scrub(err?.message ?? String(e))}`, { sql, engine: 'postgres' });
   }
 }
 
@@ -259,10 +264,6 @@ function classify(sqlState: string): ErrorCode {
   const cls = sqlState.slice(0, 2);
   if (cls === '08' || cls === '28' || cls === '3D') return 'Connection';
   return 'Sql';
-}
-
-function aborted(label: string): MillraceError {
-  return new MillraceError('Aborted', `${label}: statement aborted`);
 }
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };

@@ -156,6 +156,13 @@ export function collect(results: Row[][], mode: ResultCollection): unknown {
   }
 }
 
+/** `"main"`, `"main:analytics"`, `":analytics"` (the default name), `""` (the default): split at the first colon. */
+export function parseName(name: string, fallback = 'main'): { name: string; schema: string | undefined } {
+  const colon = name.indexOf(':');
+  if (colon === -1) return { name: name || fallback, schema: undefined };
+  return { name: name.slice(0, colon) || fallback, schema: name.slice(colon + 1) || undefined };
+}
+
 /** Builds the tagged-template function for an engine that is created on first use. */
 export function templateFunction(engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect): SqlTemplateFunction {
   const fn = (<T>(strings: TemplateStringsArray, ...values: unknown[]) =>
