@@ -1,6 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Examples import 'millrace' as a user would; in this repo that is the source.
+  resolve: {
+    alias: [
+      { find: /^millrace$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^millrace\/(s3|sql)$/, replacement: fileURLToPath(new URL('./src/$1.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/servers.ts', 'test/setup/postgres.ts'],

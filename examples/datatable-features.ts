@@ -2,7 +2,7 @@
  * The rest of the SQL tag: `$1`-style queries, trusted fragments (`sql.raw`), quoted identifiers
  * (`sql.ident`), nested statements, result-collection modes, and a restricted role.
  */
-import * as wmill from '../src/index.js';
+import * as wmill from 'millrace';
 
 export async function main(minAge: number, sortColumn: 'name' | 'age') {
   const sql = wmill.datatable();

@@ -1,6 +1,6 @@
 /** Copy a file to another storage, move it within that storage, then delete the original. */
-import * as wmill from '../src/index.js';
-import type { S3Object } from '../src/index.js';
+import * as wmill from 'millrace';
+import type { S3Object } from 'millrace';
 
 export async function main(input: S3Object, archiveStorage: string) {
   const copy = await wmill.copyS3File(input, { s3: 'archive/copy.bin', storage: archiveStorage });

@@ -1,5 +1,5 @@
 /** Branch on error codes, never on messages. */
-import * as wmill from '../src/index.js';
+import * as wmill from 'millrace';
 
 export async function main(key: string) {
   try {

@@ -1,5 +1,5 @@
 /** List a folder and look at each file's metadata; `statS3File` answers "does it exist?". */
-import * as wmill from '../src/index.js';
+import * as wmill from 'millrace';
 
 export async function main(prefix: string) {
   const files: { key: string; size: number }[] = [];

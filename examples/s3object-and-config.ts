@@ -2,7 +2,7 @@
  * Configure storages in code, and work with S3Object pointers from untrusted input
  * (a webhook's JSON body): validate, normalize to a record, format as a URI.
  */
-import * as wmill from '../src/index.js';
+import * as wmill from 'millrace';
 
 export async function main(body: unknown, root: string) {
   await wmill.configure({

@@ -3,8 +3,8 @@
  * of a large file with one range read, `.stream()` pipes it somewhere without buffering it whole.
  */
 import { createHash } from 'node:crypto';
-import * as wmill from '../src/index.js';
-import type { S3Object } from '../src/index.js';
+import * as wmill from 'millrace';
+import type { S3Object } from 'millrace';
 
 export async function main(input: S3Object) {
   const blob = await wmill.loadS3FileStream(input); // nothing downloaded yet

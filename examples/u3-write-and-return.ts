@@ -1,6 +1,6 @@
 /** U3: write a file (a string, or a ReadableStream<Uint8Array>) and return its S3Object for the next step. */
-import * as wmill from '../src/index.js';
-import type { S3Object } from '../src/index.js';
+import * as wmill from 'millrace';
+import type { S3Object } from 'millrace';
 
 export async function main(name: string, rows: number): Promise<{ summary: S3Object; data: S3Object }> {
   const summary = await wmill.writeS3File({ s3: `reports/${name}.txt` }, `${rows} rows\n`, undefined, 'text/plain');

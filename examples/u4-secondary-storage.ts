@@ -1,6 +1,6 @@
 /** U4: a file on the secondary storage named `storage_1`; `s3://storage_1/data.csv` is the same file. */
-import * as wmill from '../src/index.js';
-import type { S3Object } from '../src/index.js';
+import * as wmill from 'millrace';
+import type { S3Object } from 'millrace';
 
 export async function main(): Promise<S3Object> {
   const file: S3Object = { s3: 'data.csv', storage: 'storage_1' };

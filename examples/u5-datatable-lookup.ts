@@ -2,7 +2,7 @@
  * U5: look up a row in a data table. `datatable(':analytics')` makes `events` mean `analytics.events`;
  * `datatable('main', { role: 'reader' })` runs as a restricted role.
  */
-import * as wmill from '../src/index.js';
+import * as wmill from 'millrace';
 
 export async function main(user_id: string) {
   const sql = wmill.datatable();

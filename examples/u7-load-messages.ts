@@ -3,7 +3,7 @@
  * JSON parameter, expanded with json_each and picked apart with ->>. Each insert writes Parquet
  * files to the lake's storage and a snapshot to its catalog.
  */
-import * as wmill from '../src/index.js';
+import * as wmill from 'millrace';
 
 export type Message = { content: string; author: string; date: string; sentiment: number | null };
 

@@ -1,5 +1,5 @@
 /** U9: materialize one day's partition idempotently: re-running it for the same day leaves the same rows. */
-import * as wmill from '../src/index.js';
+import * as wmill from 'millrace';
 
 export async function main(day = '2026-11-21') {
   await wmill

@@ -7,8 +7,8 @@
  *   npm run demo
  */
 import { pathToFileURL } from 'node:url';
-import * as wmill from '../../src/index.js';
-import type { S3Object } from '../../src/index.js';
+import * as wmill from 'millrace';
+import type { S3Object } from 'millrace';
 import { generateReviews, sentiment, type Review } from './reviews.js';
 
 export type DemoResult = {
