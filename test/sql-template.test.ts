@@ -75,6 +75,13 @@ describe('compile', () => {
     expect(stmt.args).toEqual({ arg1: 1, arg2: 30, arg3: 'x', arg4: 5 });
     const twice = sql`${inner} OR ${inner}`;
     expect(twice.content).toBe('age > $1::BIGINT AND name <> $2::TEXT OR age > $3::BIGINT AND name <> $4::TEXT');
+    // Nesting goes through a private symbol: SqlStatement is windmill-client's shape, no `fragment`.
+    expect('fragment' in inner).toBe(false);
+    expect(Object.keys(inner)).toEqual([]);
+    expect(Object.getOwnPropertySymbols(inner).map(String)).toEqual(['Symbol(millrace.fragment)']);
+    // A look-alike object with a `fragment` property is a value (bound as JSON), not SQL.
+    const fake = { fragment: new Fragment(['DROP TABLE x'], []) };
+    expect(sql`SELECT ${fake}`.content).toBe('SELECT $1::JSON');
     expect(() => ident('')).toThrow();
     expect(() => ident('a..b')).toThrow();
     expect(() => raw(1 as unknown as string)).toThrow();

@@ -1,5 +1,5 @@
 import { MillraceError } from '../errors.js';
-import { compile, Fragment, raw, ident, splitStatements, findPlaceholders, type CompiledSql, type Dialect, type RawSql, type Identifier } from './template.js';
+import { compile, Fragment, FRAGMENT, raw, ident, splitStatements, findPlaceholders, type CompiledSql, type Dialect, type RawSql, type Identifier } from './template.js';
 
 export type Row = Record<string, unknown>;
 
@@ -52,7 +52,6 @@ export interface SqlStatement<T = Row> {
   readonly content: string;
   /** Parameter values keyed `arg1`, `arg2`, ... as windmill-client names them. */
   readonly args: Record<string, unknown>;
-  readonly fragment: Fragment;
   fetch<R extends ResultCollection = 'last_statement_all_rows'>(params?: FetchParams<R | ResultCollection>): Promise<SqlResult<T, R>>;
   fetchOne(params?: Omit<FetchParams<'last_statement_first_row'>, 'resultCollection'>): Promise<T | null>;
   fetchOneScalar(params?: Omit<FetchParams<'last_statement_first_row_scalar'>, 'resultCollection'>): Promise<T[keyof T] | null>;
@@ -75,15 +74,19 @@ export interface DatatableSqlTemplateFunction extends SqlTemplateFunction {
 class Statement<T> implements SqlStatement<T> {
   #compiled: CompiledSql | undefined;
   #statements: CompiledSql[] | undefined;
+  /** What nesting this statement into another reads (see template.ts); not part of SqlStatement. */
+  readonly [FRAGMENT]: Fragment;
+  readonly #engine: () => SqlEngine | Promise<SqlEngine>;
+  readonly #dialect: Dialect;
 
-  constructor(
-    readonly fragment: Fragment,
-    private readonly engine: () => SqlEngine | Promise<SqlEngine>,
-    private readonly dialect: Dialect,
-  ) {}
+  constructor(fragment: Fragment, engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect) {
+    this[FRAGMENT] = fragment;
+    this.#engine = engine;
+    this.#dialect = dialect;
+  }
 
   private compiled(): CompiledSql {
-    this.#compiled ??= compile(this.fragment, this.dialect);
+    this.#compiled ??= compile(this[FRAGMENT], this.#dialect);
     return this.#compiled;
   }
 
@@ -119,7 +122,7 @@ class Statement<T> implements SqlStatement<T> {
     }
     const statements = (this.#statements ??= splitStatements(this.compiled()));
     if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
-    const found = this.engine();
+    const found = this.#engine();
     const engine = 'run' in found ? found : await found;
     return collect(await engine.run(statements, params?.signal), mode);
   }

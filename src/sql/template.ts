@@ -81,7 +81,7 @@ function emit(fragment: Fragment, dialect: Dialect, params: BoundParam[]): strin
     const v = values[i];
     if (v instanceof RawSql) text += v.value;
     else if (v instanceof Identifier) text += v.parts.map(quoteIdent).join('.');
-    else if (isFragmentSource(v)) text += emit(v.fragment, dialect, params);
+    else if (isFragmentSource(v)) text += emit(v[FRAGMENT], dialect, params);
     else {
       const explicitType = explicitTypes[i];
       const param: BoundParam = explicitType
@@ -108,10 +108,11 @@ function annotations(strings: readonly string[], slots: number): (string | undef
   return types;
 }
 
-/** Anything that carries a fragment (a SqlStatement) nests into another statement. */
-export type FragmentSource = { readonly fragment: Fragment };
+/** Where a statement keeps its fragment: a symbol no public type names, so statements nest without exposing it. */
+export const FRAGMENT: unique symbol = Symbol('millrace.fragment');
+export type FragmentSource = { readonly [FRAGMENT]: Fragment };
 function isFragmentSource(v: unknown): v is FragmentSource {
-  return typeof v === 'object' && v !== null && (v as FragmentSource).fragment instanceof Fragment;
+  return typeof v === 'object' && v !== null && (v as FragmentSource)[FRAGMENT] instanceof Fragment;
 }
 
 /** `${v}::type` or `CAST(${v} AS type)`: the explicit type wins over inference. */
