@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MillraceError } from './errors.js';
-import { parseS3Object, validateKey, type S3Object, type S3ObjectRecord } from './s3object.js';
+import { parseS3Object, type S3Object, type S3ObjectRecord } from './s3object.js';
 import { getStorage, type Storage, type StorageSelector } from './storage/index.js';
 import type { ObjectMeta, PutBody } from './storage/types.js';
 
@@ -364,5 +364,3 @@ export async function getPresignedS3PublicUrl(obj: S3Object, opts: SignOptions =
 export async function getPresignedS3PublicUrls(objs: S3Object[], opts: SignOptions = {}): Promise<string[]> {
   return Promise.all(objs.map((o) => getPresignedS3PublicUrl(o, opts)));
 }
-
-export { validateKey };

@@ -11,9 +11,7 @@ import type { AzureBlobStorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { checked, compareKeys, storageError, throwIfAborted, tracked } from './util.js';
-
-const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
+import { checked, compareKeys, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 const BLOCK_SIZE = 8 * 1024 * 1024;
 const CONCURRENCY = 4;
@@ -32,6 +30,19 @@ function parseConnectionString(cs: string): Record<string, string> {
     if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
   }
   return out;
+}
+
+/** ObjectMeta from blob properties: getProperties() and listed blobs name them alike. */
+function objectMeta(
+  key: string,
+  p: { contentLength?: number; etag?: string; lastModified?: Date; contentType?: string; contentDisposition?: string },
+): ObjectMeta {
+  const meta: ObjectMeta = { key, size: p.contentLength ?? 0 };
+  if (p.etag) meta.etag = p.etag;
+  if (p.lastModified) meta.lastModified = p.lastModified;
+  if (p.contentType) meta.contentType = p.contentType;
+  if (p.contentDisposition) meta.contentDisposition = p.contentDisposition;
+  return meta;
 }
 
 class AzureStorage implements Storage {
@@ -118,13 +129,7 @@ class AzureStorage implements Storage {
 
   async head(key: string): Promise<ObjectMeta | undefined> {
     try {
-      const p = await this.#blob(key).getProperties();
-      const meta: ObjectMeta = { key, size: p.contentLength ?? 0 };
-      if (p.etag) meta.etag = p.etag;
-      if (p.lastModified) meta.lastModified = p.lastModified;
-      if (p.contentType) meta.contentType = p.contentType;
-      if (p.contentDisposition) meta.contentDisposition = p.contentDisposition;
-      return meta;
+      return objectMeta(key, await this.#blob(key).getProperties());
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404 && (e as { code?: string }).code !== 'ContainerNotFound') return undefined;
       throw this.#error('stat', key, e);
@@ -194,14 +199,7 @@ class AzureStorage implements Storage {
     try {
       for await (const page of pages) {
         const blobs = page.segment.blobItems.filter((b) => after === undefined || compareKeys(b.name, after) > 0);
-        const items = blobs.slice(0, pageSize).map((b) => {
-          const meta: ObjectMeta = { key: b.name, size: b.properties.contentLength ?? 0 };
-          if (b.properties.etag) meta.etag = b.properties.etag;
-          if (b.properties.lastModified) meta.lastModified = b.properties.lastModified;
-          if (b.properties.contentType) meta.contentType = b.properties.contentType;
-          if (b.properties.contentDisposition) meta.contentDisposition = b.properties.contentDisposition;
-          return meta;
-        });
+        const items = blobs.slice(0, pageSize).map((b) => objectMeta(b.name, b.properties));
         if (items.length === 0 && page.continuationToken) continue;
         const last = items[items.length - 1]?.key;
         const more = blobs.length > pageSize || Boolean(page.continuationToken);

@@ -19,6 +19,13 @@ const READ_CHUNK = 1024 * 1024;
 
 type Sidecar = { contentType?: string; contentDisposition?: string };
 
+function sidecarOf(opts: { contentType?: string; contentDisposition?: string }): Sidecar {
+  const out: Sidecar = {};
+  if (opts.contentType) out.contentType = opts.contentType;
+  if (opts.contentDisposition) out.contentDisposition = opts.contentDisposition;
+  return out;
+}
+
 export async function create(config: FsStorageConfig, name: string): Promise<Storage> {
   const root = resolve(config.root);
   await mkdir(root, { recursive: true });
@@ -127,42 +134,54 @@ class FsStorage implements Storage {
   }
 
   async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<void> {
-    const path = this.#path(key);
+    this.#path(key);
     throwIfAborted(opts.signal);
+    try {
+      await this.#replace(key, sidecarOf(opts), opts.signal, async (tmp) => {
+        const handle = await open(tmp, 'wx');
+        try {
+          let sent = 0;
+          const write = async (chunk: Uint8Array) => {
+            throwIfAborted(opts.signal);
+            await handle.write(chunk);
+            sent += chunk.byteLength;
+            opts.onProgress?.(sent);
+          };
+          if ('bytes' in body) await write(body.bytes);
+          else for await (const chunk of body.stream) await write(chunk);
+          if (sent === 0) opts.onProgress?.(0);
+        } finally {
+          await handle.close();
+        }
+      });
+    } catch (e) {
+      if (opts.signal?.aborted) throw aborted(opts.signal);
+      throw this.#error('write', key, e);
+    }
+  }
+
+  /**
+   * Fills a temp file, then renames it (and its sidecar) into place: a failure leaves nothing at
+   * the key. Data then metadata: a reader may see the new data with the old type for an instant,
+   * never a missing file.
+   */
+  async #replace(key: string, sidecar: Sidecar, signal: AbortSignal | undefined, fill: (tmp: string) => Promise<void>): Promise<void> {
+    const path = this.#path(key);
     const tmpDir = join(this.root, TMP_DIR);
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, randomUUID());
-    const sidecar: Sidecar = {};
-    if (opts.contentType) sidecar.contentType = opts.contentType;
-    if (opts.contentDisposition) sidecar.contentDisposition = opts.contentDisposition;
     const tmpMeta = Object.keys(sidecar).length ? `${tmp}.json` : undefined;
     try {
-      const handle = await open(tmp, 'wx');
-      try {
-        let sent = 0;
-        const write = async (chunk: Uint8Array) => {
-          throwIfAborted(opts.signal);
-          await handle.write(chunk);
-          sent += chunk.byteLength;
-          opts.onProgress?.(sent);
-        };
-        if ('bytes' in body) await write(body.bytes);
-        else for await (const chunk of body.stream) await write(chunk);
-        if (sent === 0) opts.onProgress?.(0);
-      } finally {
-        await handle.close();
-      }
-      throwIfAborted(opts.signal);
+      await fill(tmp);
+      throwIfAborted(signal);
       if (tmpMeta) await writeFile(tmpMeta, JSON.stringify(sidecar));
       await mkdir(dirname(path), { recursive: true });
-      // Data then metadata: a reader may see the new data with the old type for an instant, never a missing file.
       await rename(tmp, path);
       await this.#placeSidecar(key, tmpMeta);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       if (tmpMeta) await unlink(tmpMeta).catch(() => undefined);
-      if (opts.signal?.aborted) throw aborted(opts.signal);
-      throw this.#error('write', key, e);
+      throw e;
     }
   }
 
@@ -250,24 +269,15 @@ class FsStorage implements Storage {
 
   async copy(src: string, dst: string): Promise<void> {
     const from = this.#path(src);
-    const to = this.#path(dst);
+    this.#path(dst);
     if (src === dst) return;
-    const tmpDir = join(this.root, TMP_DIR);
-    await mkdir(tmpDir, { recursive: true });
-    const tmp = join(tmpDir, randomUUID());
-    const sidecar = await this.#sidecar(src);
-    const tmpMeta = Object.keys(sidecar).length ? `${tmp}.json` : undefined;
     try {
-      await copyFile(from, tmp).catch((e) => {
-        throw this.#error('read', src, e);
-      });
-      if (tmpMeta) await writeFile(tmpMeta, JSON.stringify(sidecar));
-      await mkdir(dirname(to), { recursive: true });
-      await rename(tmp, to);
-      await this.#placeSidecar(dst, tmpMeta);
+      await this.#replace(dst, await this.#sidecar(src), undefined, (tmp) =>
+        copyFile(from, tmp).catch((e) => {
+          throw this.#error('read', src, e);
+        }),
+      );
     } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      if (tmpMeta) await unlink(tmpMeta).catch(() => undefined);
       throw this.#error('write', dst, e);
     }
   }

@@ -20,9 +20,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { checked, storageError, throwIfAborted, tracked } from './util.js';
-
-const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
+import { checked, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 /** Multipart part size and parallel parts: at most PART_SIZE * (QUEUE_SIZE + 1) bytes buffered per upload. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -44,6 +42,20 @@ export function endpointUrl(c: S3StorageConfig): URL | undefined {
 function defaultRegion(c: S3StorageConfig): string {
   if (c.region) return c.region;
   return c.endPoint?.includes('r2.cloudflarestorage.com') ? 'auto' : 'us-east-1';
+}
+
+/** ObjectMeta from a HeadObject answer or a listed object (which carries no content type). */
+function objectMeta(
+  key: string,
+  size: number | undefined,
+  o: { ETag?: string; LastModified?: Date; ContentType?: string; ContentDisposition?: string },
+): ObjectMeta {
+  const meta: ObjectMeta = { key, size: size ?? 0 };
+  if (o.ETag) meta.etag = o.ETag;
+  if (o.LastModified) meta.lastModified = o.LastModified;
+  if (o.ContentType) meta.contentType = o.ContentType;
+  if (o.ContentDisposition) meta.contentDisposition = o.ContentDisposition;
+  return meta;
 }
 
 class S3Storage implements Storage {
@@ -119,12 +131,7 @@ class S3Storage implements Storage {
   async head(key: string): Promise<ObjectMeta | undefined> {
     try {
       const r = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      const meta: ObjectMeta = { key, size: r.ContentLength ?? 0 };
-      if (r.ETag) meta.etag = r.ETag;
-      if (r.LastModified) meta.lastModified = r.LastModified;
-      if (r.ContentType) meta.contentType = r.ContentType;
-      if (r.ContentDisposition) meta.contentDisposition = r.ContentDisposition;
-      return meta;
+      return objectMeta(key, r.ContentLength, r);
     } catch (e) {
       const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404) return undefined;
@@ -194,12 +201,7 @@ class S3Storage implements Storage {
     } catch (e) {
       throw this.#error('list', prefix, e);
     }
-    const items: ObjectMeta[] = (r.Contents ?? []).map((o) => {
-      const meta: ObjectMeta = { key: o.Key!, size: o.Size ?? 0 };
-      if (o.ETag) meta.etag = o.ETag;
-      if (o.LastModified) meta.lastModified = o.LastModified;
-      return meta;
-    });
+    const items = (r.Contents ?? []).map((o) => objectMeta(o.Key!, o.Size, o));
     return r.IsTruncated && items.length ? { items, next: items[items.length - 1]!.key } : { items };
   }
 

@@ -1,6 +1,9 @@
 /** Small pieces every backend needs: byte-order key comparison, checked streams, safe error causes. */
 import { aborted, MillraceError, scrub, type ErrorCode } from '../errors.js';
 
+/** No bytes: what a read of an empty range yields. */
+export const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
+
 /** S3 orders keys by their UTF-8 bytes; JS string comparison (UTF-16) differs above U+FFFF. */
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
