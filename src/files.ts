@@ -314,13 +314,18 @@ export async function copyS3File(src: S3Object, dst: S3Object, opts: WriteOption
   } else {
     const meta = await from.storage.head(from.record.s3);
     if (!meta) throw notFound(from.record);
-    const body = await from.storage.get(from.record.s3, { signal: opts.signal });
-    await to.storage.put(to.record.s3, { stream: chunks(body) }, {
-      contentType: opts.contentType ?? meta.contentType,
-      contentDisposition: opts.contentDisposition ?? meta.contentDisposition,
-      signal: opts.signal,
-      onProgress: opts.onProgress,
-    });
+    const source = (await from.storage.get(from.record.s3, { signal: opts.signal }))[Symbol.asyncIterator]();
+    try {
+      await to.storage.put(to.record.s3, { stream: chunks({ [Symbol.asyncIterator]: () => source }) }, {
+        contentType: opts.contentType ?? meta.contentType,
+        contentDisposition: opts.contentDisposition ?? meta.contentDisposition,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+      });
+    } finally {
+      // A put that failed before pulling (abort, refused key) or stopped early must still release the GET.
+      await source.return?.();
+    }
   }
   const { presigned: _drop, ...record } = to.record;
   return record;

@@ -2,11 +2,13 @@
  * Storage selection (secondary storages, URIs, resources), presigned URLs, bad input and secrets,
  * against the real servers.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   configure,
+  copyS3File,
   deleteS3File,
   getPresignedS3PublicUrl,
   getPresignedS3PublicUrls,
@@ -23,6 +25,7 @@ import {
 import { getConfig } from '../src/config.js';
 import { close } from '../src/lifecycle.js';
 import { getStorage } from '../src/storage/index.js';
+import type { Storage } from '../src/storage/types.js';
 import { azureStorage, everythingSaidBy, freshHome, fsStorage, s3Storage } from './helpers/storage.js';
 
 freshHome('files-storage');
@@ -250,6 +253,76 @@ describe('bad input writes nothing', () => {
     await expectCode(writeS3File({ s3: 'a.txt' }, 42 as unknown as string), 'InvalidArgument');
     await expectCode(writeS3File({ s3: 'b.txt' }, (async function* () { yield new Uint8Array(2); yield 5 as unknown as Uint8Array; })()), 'InvalidArgument');
     expect(await allKeys()).toEqual([]);
+  });
+});
+
+describe('a failed copy across storages releases the source', () => {
+  let root: string;
+  beforeAll(async () => {
+    const local = fsStorage('leak');
+    root = local.root;
+    await configure({ storage: local, secondaryStorage: { s3: await s3Storage('leak'), az: await azureStorage('leak'), local2: fsStorage('leak2') } });
+  });
+
+  /** File descriptors this process holds on a path (Linux): a source GET left open keeps one. */
+  const openFdsOn = (path: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    }).length;
+
+  /** Aborts `ctrl` as soon as the source GET has answered, so the put fails before pulling a byte. */
+  function abortAfterGet(storage: Storage, ctrl?: AbortController) {
+    const original = storage.get;
+    const seen = { gets: 0, returned: 0 };
+    storage.get = async (key, opts) => {
+      const it = (await original.call(storage, key, opts))[Symbol.asyncIterator]();
+      seen.gets++;
+      ctrl?.abort();
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => it.next(),
+          return: async () => {
+            seen.returned++;
+            return (await it.return?.()) ?? { done: true as const, value: undefined };
+          },
+        }),
+      };
+    };
+    return { seen, restore: () => void (storage.get = original) };
+  }
+
+  it('closes the source GET when the destination put fails before reading (abort, refused key), on every backend', async () => {
+    for (const from of [undefined, 's3', 'az']) {
+      const src = { s3: 'leak/src.bin', storage: from };
+      await writeS3File(src, new Uint8Array(3 * 1024 * 1024).fill(7));
+      const storage = await getStorage({ storage: from });
+      for (const [dst, code] of [
+        [{ s3: 'leak/dst.bin', storage: from === 's3' ? 'az' : 's3' }, 'Aborted'],
+        [{ s3: '.millrace-meta/dst.bin', storage: 'local2' }, 'InvalidS3Object'],
+      ] as const) {
+        const ctrl = code === 'Aborted' ? new AbortController() : undefined;
+        const spy = abortAfterGet(storage, ctrl);
+        try {
+          await expectCode(copyS3File(src, dst, { signal: ctrl?.signal }), code);
+        } finally {
+          spy.restore();
+        }
+        expect(spy.seen, `${from ?? 'fs'} -> ${dst.storage}`).toEqual({ gets: 1, returned: 1 });
+        expect(await statS3File(dst.storage === 'local2' ? { s3: 'leak/dst.bin', storage: 'local2' } : dst)).toBeUndefined();
+      }
+    }
+    // On fs the source GET is an open file: returned before its first read, it must still be closed.
+    const path = realpathSync(join(root, 'leak/src.bin'));
+    await vi.waitFor(() => expect(openFdsOn(path)).toBe(0), { timeout: 2000 });
+    const storage = await getStorage({});
+    const it = (await storage.get('leak/src.bin'))[Symbol.asyncIterator]();
+    expect(openFdsOn(path)).toBe(1);
+    await it.return?.();
+    await vi.waitFor(() => expect(openFdsOn(path)).toBe(0), { timeout: 2000 });
   });
 });
 

@@ -17,28 +17,51 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * The chunks of a download, counted: fewer bytes than `expected` is an error (a truncated body
  * must never pass as a short file), as is an abort or a failing source. Plain async iteration,
  * not a web stream: callers that want one wrap it once (see StoredBlob), and whole-file reads skip it.
+ * `return()` releases the source (`onClose`) even before the first chunk was asked for.
  */
-export async function* checked(
+export function checked(
   source: AsyncIterable<Uint8Array | string>,
   opts: { expected?: number; signal?: AbortSignal; describe: string; mapError: (e: unknown) => MillraceError; onClose?: () => void },
-): AsyncGenerator<Uint8Array, void, undefined> {
-  let received = 0;
-  try {
-    for await (const value of source) {
-      throwIfAborted(opts.signal);
-      const chunk = typeof value === 'string' ? Buffer.from(value) : value;
-      received += chunk.byteLength;
-      yield chunk;
-    }
-    throwIfAborted(opts.signal);
-    if (opts.expected !== undefined && received !== opts.expected) {
-      throw new MillraceError('Storage', `${opts.describe}: body ended after ${received} of ${opts.expected} bytes (truncated)`);
-    }
-  } catch (e) {
-    throw e instanceof MillraceError ? e : opts.signal?.aborted ? aborted(opts.signal) : opts.mapError(e);
-  } finally {
+): AsyncIterableIterator<Uint8Array> {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
     opts.onClose?.();
-  }
+  };
+  const gen = (async function* () {
+    let received = 0;
+    try {
+      for await (const value of source) {
+        throwIfAborted(opts.signal);
+        const chunk = typeof value === 'string' ? Buffer.from(value) : value;
+        received += chunk.byteLength;
+        yield chunk;
+      }
+      throwIfAborted(opts.signal);
+      if (opts.expected !== undefined && received !== opts.expected) {
+        throw new MillraceError('Storage', `${opts.describe}: body ended after ${received} of ${opts.expected} bytes (truncated)`);
+      }
+    } catch (e) {
+      throw e instanceof MillraceError ? e : opts.signal?.aborted ? aborted(opts.signal) : opts.mapError(e);
+    } finally {
+      close();
+    }
+  })();
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next: () => gen.next(),
+    // A generator returned before it started never runs its `finally`: close here as well.
+    return: async () => {
+      try {
+        return await gen.return(undefined);
+      } finally {
+        close();
+      }
+    },
+  };
 }
 
 /**
