@@ -100,6 +100,11 @@ for (const engine of ['server', 'embedded'] as const) {
       ['nested object as JSON', { a: 1, b: [true, null, 'x'], c: { d: 'é' } }, 'json'],
       ['mixed array as JSON', [1, 'a', null], 'json'],
       ['empty array as JSON', [], 'json'],
+      // null elements keep the typed array; all-null stays JSON (the same on ducklake()).
+      ['integer[] with nulls', [1, null, undefined], 'bigint[]', [1, null, null]],
+      ['text[] with a null', [null, 'a'], 'text[]'],
+      ['all-null array as JSON', [null, null], 'json'],
+      ['integer beyond 2^53', 2 ** 60, 'bigint', 2n ** 60n],
       ['Uint8Array', new Uint8Array([0, 1, 2, 254, 255]), 'bytea'],
     ];
     for (const [name, value, pgType, back = value] of cases) {

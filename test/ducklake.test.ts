@@ -57,6 +57,13 @@ describe('parameters', () => {
     ['Uint8Array', new Uint8Array([0, 1, 255]), 'BLOB', new Uint8Array([0, 1, 255])],
     ['null', null, '"NULL"', null],
     ['undefined', undefined, '"NULL"', null],
+    // The same inference as datatable() (the shared compiler's): these used to differ on DuckDB.
+    ['integer beyond 2^53', 2 ** 60, 'BIGINT', 2n ** 60n],
+    ['int array with nulls', [1, null, undefined], 'BIGINT[]', [1, null, null]],
+    ['string array with a null', [null, 'a'], 'VARCHAR[]', [null, 'a']],
+    // JSON text (VARCHAR with the JSON alias, which typeof() and a bare SELECT do not keep), as objects.
+    ['all-null array', [null, null], 'VARCHAR', '[null,null]'],
+    ['empty array', [], 'VARCHAR', '[]'],
   ])('%s binds as %s', async (_label, value, type, back) => {
     const row = await sql`SELECT ${value} AS v, typeof(${value}) AS t`.fetchOne();
     expect(row!.t).toBe(type);
@@ -69,6 +76,11 @@ describe('parameters', () => {
     expect(await sql`SELECT ${obj}->>'$.b[1]' AS v`.fetchOneScalar()).toBe('y');
     expect(await sql`SELECT ${obj}::JSON AS v`.fetchOneScalar()).toEqual(obj);
     expect(await sql`SELECT ${[{ a: 1 }, { a: 2 }]}::JSON AS v`.fetchOneScalar()).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('an integer beyond BIGINT is a typed error, not a silent DOUBLE', async () => {
+    expect((await caught(sql`SELECT ${1e20} AS v`.fetch())).code).toBe('InvalidArgument');
+    expect((await caught(sql`SELECT ${2n ** 64n} AS v`.fetch())).code).toBe('InvalidArgument');
   });
 
   it('an explicit ::type wins over inference', async () => {

@@ -42,6 +42,12 @@ describe('compile', () => {
     expect(inferSqlType([])).toBe('JSON');
     expect(inferSqlType([1, 'a'])).toBe('JSON');
     expect(inferSqlType([null])).toBe('JSON');
+    expect(inferSqlType([null, undefined])).toBe('JSON');
+    expect(inferSqlType([1, null])).toBe('BIGINT[]');
+    expect(inferSqlType([undefined, 'a', null])).toBe('TEXT[]');
+    expect(inferSqlType([null, 1, 2.5])).toBe('DOUBLE PRECISION[]');
+    expect(inferSqlType([1, null, 'a'])).toBe('JSON');
+    expect(inferSqlType(2 ** 60)).toBe('BIGINT');
     expect(inferSqlType([{ a: 1 }])).toBe('JSON');
   });
 

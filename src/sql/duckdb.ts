@@ -13,7 +13,7 @@ import { onClose } from '../lifecycle.js';
 import { parseS3Object, type S3ObjectRecord } from '../s3object.js';
 import { getStorage, storageConfig, type DuckDBAccess } from '../storage/index.js';
 import type { BoundParam, CompiledSql } from './template.js';
-import { duckdbDialect } from './template.js';
+import { duckdbDialect, inferSqlType } from './template.js';
 import type { Row, SqlEngine } from './statement.js';
 
 type Api = typeof DuckDBApi;
@@ -282,7 +282,8 @@ export class DuckDBEngine implements SqlEngine {
       if (isAbsolute(url)) await mkdir(dirname(url), { recursive: true });
       return [url, this.connection.db.api.VARCHAR];
     }
-    return toDuckDBValue(this.connection.db.api, p.value);
+    // An explicit `::type` is DuckDB's cast of the value bound with its inferred type.
+    return toDuckDBValue(this.connection.db.api, p.value, p.explicit ? inferSqlType(p.value) : p.type);
   }
 }
 
@@ -309,74 +310,47 @@ function isS3ObjectRecord(v: unknown): v is S3ObjectRecord {
 }
 
 /**
- * JS value -> DuckDB value and type, after windmill-client's inference: integer BIGINT, other
- * number DOUBLE, bigint BIGINT, string VARCHAR, Date TIMESTAMPTZ, boolean BOOLEAN, Uint8Array
- * BLOB, homogeneous arrays LIST, other objects JSON, null/undefined an untyped NULL.
- * An explicit `::type` in the SQL then casts the bound value.
+ * JS value -> DuckDB value and type. The type is the shared compiler's (`BoundParam.type`, the
+ * same inference as on PostgreSQL) mapped to DuckDB's names: BIGINT, DOUBLE, VARCHAR,
+ * TIMESTAMPTZ, BOOLEAN, BLOB, JSON, and LISTs of them. null/undefined bind as an untyped NULL.
+ * An explicit `::type` in the SQL casts the value bound with its inferred type.
  */
-export function toDuckDBValue(api: Api, v: unknown): [DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType | undefined] {
+export function toDuckDBValue(api: Api, v: unknown, type: string = inferSqlType(v)): [DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType | undefined] {
   if (v === null || v === undefined) return [null, undefined];
-  switch (typeof v) {
-    case 'string':
-      return [v, api.VARCHAR];
-    case 'boolean':
-      return [v, api.BOOLEAN];
-    case 'bigint':
-      if (v > 0x7fffffffffffffffn || v < -0x8000000000000000n) {
-        throw new MillraceError('InvalidArgument', 'A bigint parameter is outside the BIGINT range; pass it as a string with ::HUGEINT');
-      }
-      return [v, api.BIGINT];
-    case 'number':
-      if (Number.isSafeInteger(v)) return [BigInt(v), api.BIGINT];
-      return [v, api.DOUBLE];
+  if (type.endsWith('[]') && Array.isArray(v)) {
+    const elementType = type.slice(0, -2);
+    const items = v.map((x) => (x === null || x === undefined ? null : duckdbScalar(api, x, elementType)[0]));
+    return [api.listValue(items), api.LIST(duckdbScalar(api, null, elementType)[1])];
   }
-  if (v instanceof Date) {
-    const ms = v.getTime();
-    if (Number.isNaN(ms)) throw new MillraceError('InvalidArgument', 'An Invalid Date cannot be bound as a SQL parameter');
-    return [new api.DuckDBTimestampTZValue(BigInt(ms) * 1000n), api.TIMESTAMPTZ];
-  }
-  if (v instanceof Uint8Array) return [api.blobValue(v), api.BLOB];
-  if (Array.isArray(v)) {
-    const element = arrayElementType(api, v);
-    if (element) {
-      const asDouble = element.typeId === api.DuckDBTypeId.DOUBLE;
-      const items = v.map((x) => (x === null || x === undefined ? null : asDouble ? Number(x) : toDuckDBValue(api, x)[0]));
-      return [api.listValue(items), api.LIST(element)];
-    }
-  }
-  if (typeof v === 'object') return [JSON.stringify(v), jsonType(api)];
-  return [String(v), api.VARCHAR];
+  return duckdbScalar(api, v, type);
 }
 
-/** The LIST element type of a homogeneous array, or undefined (the array binds as JSON). */
-function arrayElementType(api: Api, values: unknown[]): DuckDBApi.DuckDBType | undefined {
-  let kind: 'int' | 'double' | 'string' | 'boolean' | 'date' | undefined;
-  for (const x of values) {
-    if (x === null || x === undefined) continue;
-    let k: typeof kind;
-    if (typeof x === 'bigint') k = 'int';
-    else if (typeof x === 'number') k = Number.isSafeInteger(x) ? 'int' : 'double';
-    else if (typeof x === 'string') k = 'string';
-    else if (typeof x === 'boolean') k = 'boolean';
-    else if (x instanceof Date) k = 'date';
-    else return undefined;
-    if (kind === undefined || (kind === 'int' && k === 'double')) kind = k;
-    else if (kind === 'double' && k === 'int') continue;
-    else if (kind !== k) return undefined;
-  }
-  switch (kind) {
-    case 'int':
-      return api.BIGINT;
-    case 'double':
-      return api.DOUBLE;
-    case 'string':
-      return api.VARCHAR;
-    case 'boolean':
-      return api.BOOLEAN;
-    case 'date':
-      return api.TIMESTAMPTZ;
-    default:
-      return undefined; // empty or all-null: JSON, as windmill-client does
+function duckdbScalar(api: Api, v: unknown, type: string): [DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType] {
+  switch (type) {
+    case 'BIGINT': {
+      if (v === null) return [null, api.BIGINT];
+      const n = typeof v === 'bigint' ? v : BigInt(v as number);
+      if (n > 0x7fffffffffffffffn || n < -0x8000000000000000n) {
+        throw new MillraceError('InvalidArgument', 'An integer parameter is outside the BIGINT range; pass it as a string with ::HUGEINT');
+      }
+      return [n, api.BIGINT];
+    }
+    case 'DOUBLE PRECISION':
+      return [v === null ? null : Number(v), api.DOUBLE];
+    case 'TEXT':
+      return [v === null ? null : String(v), api.VARCHAR];
+    case 'BOOLEAN':
+      return [v as boolean | null, api.BOOLEAN];
+    case 'TIMESTAMPTZ': {
+      if (v === null) return [null, api.TIMESTAMPTZ];
+      const ms = (v as Date).getTime();
+      if (Number.isNaN(ms)) throw new MillraceError('InvalidArgument', 'An Invalid Date cannot be bound as a SQL parameter');
+      return [new api.DuckDBTimestampTZValue(BigInt(ms) * 1000n), api.TIMESTAMPTZ];
+    }
+    case 'BYTEA':
+      return [v === null ? null : api.blobValue(v as Uint8Array), api.BLOB];
+    default: // JSON
+      return [v === null ? null : JSON.stringify(v), jsonType(api)];
   }
 }
 

@@ -268,11 +268,23 @@ function classify(sqlState: string): ErrorCode {
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };
 
-/** undefined binds as NULL, also inside arrays (postgres.js refuses undefined). */
+/**
+ * undefined binds as NULL, also inside arrays (postgres.js refuses undefined); an integer beyond
+ * 2^53 binds as the bigint it exactly is (its JS text, `1152921504606847000` for 2**60, is another number).
+ */
 function bindable(v: unknown): unknown {
   if (v === undefined) return null;
-  if (Array.isArray(v) && v.includes(undefined)) return v.map(bindable);
+  if (typeof v === 'number') return v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER ? exactInteger(v) : v;
+  if (Array.isArray(v) && v.some(needsBinding)) return v.map(bindable);
   return v;
+}
+
+function needsBinding(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER));
+}
+
+function exactInteger(v: number): number | bigint {
+  return Number.isInteger(v) ? BigInt(v) : v;
 }
 
 const PREPARED = { prepare: true } as const;

@@ -137,12 +137,13 @@ export function inferSqlType(value: unknown): string {
   return 'TEXT';
 }
 
+/** A typed array when the non-null elements agree (integers widen to DOUBLE PRECISION); else, or with none, JSON. */
 function inferArrayType(values: unknown[]): string {
-  if (values.length === 0) return 'JSON';
   let element: string | undefined;
   for (const v of values) {
     let t: string;
-    if (typeof v === 'bigint') t = 'BIGINT';
+    if (v === null || v === undefined) continue;
+    else if (typeof v === 'bigint') t = 'BIGINT';
     else if (typeof v === 'number') t = Number.isInteger(v) ? 'BIGINT' : 'DOUBLE PRECISION';
     else if (typeof v === 'string') t = 'TEXT';
     else if (typeof v === 'boolean') t = 'BOOLEAN';
@@ -152,7 +153,7 @@ function inferArrayType(values: unknown[]): string {
     else if (element === 'DOUBLE PRECISION' && t === 'BIGINT') continue;
     else if (element !== t) return 'JSON';
   }
-  return `${element}[]`;
+  return element === undefined ? 'JSON' : `${element}[]`;
 }
 
 /**
