@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MillraceError } from './errors.js';
+import { aborted, MillraceError } from './errors.js';
 import { parseS3Object, type S3Object, type S3ObjectRecord } from './s3object.js';
 import { getStorage, type Storage, type StorageSelector } from './storage/index.js';
 import type { ObjectMeta, PutBody } from './storage/types.js';
@@ -304,16 +304,20 @@ export async function* listS3Files(opts: ListOptions = {}): AsyncIterable<S3File
   }
 }
 
-/** Copies a file, server-side within one storage, streaming across storages. Returns the destination. */
+/**
+ * Copies a file, server-side within one storage, streaming across storages. `contentType` and
+ * `contentDisposition` replace the source's; `onProgress` gets the size once copied. Returns the destination.
+ */
 export async function copyS3File(src: S3Object, dst: S3Object, opts: WriteOptions = {}): Promise<S3ObjectRecord> {
   const from = await target(src, {});
   const to = await target(dst, opts);
+  if (opts.signal?.aborted) throw aborted(opts.signal);
+  const meta = await from.storage.head(from.record.s3);
+  if (!meta) throw notFound(from.record);
   if (from.storage === to.storage) {
-    if (!(await from.storage.head(from.record.s3))) throw notFound(from.record);
-    await from.storage.copy(from.record.s3, to.record.s3);
+    await from.storage.copy(from.record.s3, to.record.s3, { contentType: opts.contentType, contentDisposition: opts.contentDisposition, signal: opts.signal });
+    opts.onProgress?.(meta.size);
   } else {
-    const meta = await from.storage.head(from.record.s3);
-    if (!meta) throw notFound(from.record);
     const source = (await from.storage.get(from.record.s3, { signal: opts.signal }))[Symbol.asyncIterator]();
     try {
       await to.storage.put(to.record.s3, { stream: chunks({ [Symbol.asyncIterator]: () => source }) }, {

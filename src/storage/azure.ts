@@ -10,7 +10,7 @@ import type * as AzureBlob from '@azure/storage-blob';
 import type { AzureBlobStorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
 import { importBackend } from '../lazy.js';
-import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
+import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
 import { checked, compareKeys, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 const BLOCK_SIZE = 8 * 1024 * 1024;
@@ -215,13 +215,38 @@ class AzureStorage implements Storage {
     return { items: [] };
   }
 
-  async copy(src: string, dst: string): Promise<void> {
+  /**
+   * Copy Blob takes no HTTP headers, so a new type or disposition is set once the copy landed,
+   * merged with the copied headers (Set Blob Properties replaces them all).
+   */
+  async copy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
+    throwIfAborted(opts.signal);
+    const abortSignal = opts.signal;
+    const to = this.#blob(dst);
     try {
       const from = this.#blob(src);
-      const poller = await this.#blob(dst).beginCopyFromURL(this.#credential ? from.url : await this.#readUrl(src, 3600));
+      const poller = await to.beginCopyFromURL(this.#credential ? from.url : await this.#readUrl(src, 3600), { abortSignal });
       await poller.pollUntilDone();
     } catch (e) {
-      throw this.#error('copy', src, e);
+      throw this.#error('copy', src, e, opts.signal);
+    }
+    if (!opts.contentType && !opts.contentDisposition) return;
+    try {
+      throwIfAborted(opts.signal);
+      const p = await to.getProperties({ abortSignal });
+      await to.setHTTPHeaders(
+        {
+          blobContentType: opts.contentType ?? p.contentType,
+          blobContentDisposition: opts.contentDisposition ?? p.contentDisposition,
+          blobContentEncoding: p.contentEncoding,
+          blobContentLanguage: p.contentLanguage,
+          blobCacheControl: p.cacheControl,
+          blobContentMD5: p.contentMD5,
+        },
+        { conditions: { ifMatch: p.etag }, abortSignal },
+      );
+    } catch (e) {
+      throw this.#error('copy', dst, e, opts.signal);
     }
   }
 

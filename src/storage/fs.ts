@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import type { FsStorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
-import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
+import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
 import { checked, compareKeys, throwIfAborted } from './util.js';
 
 const META_DIR = '.millrace-meta';
@@ -267,17 +267,20 @@ class FsStorage implements Storage {
     return { items };
   }
 
-  async copy(src: string, dst: string): Promise<void> {
+  async copy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
     const from = this.#path(src);
     this.#path(dst);
-    if (src === dst) return;
+    throwIfAborted(opts.signal);
+    const changes = sidecarOf(opts);
+    if (src === dst && Object.keys(changes).length === 0) return;
     try {
-      await this.#replace(dst, await this.#sidecar(src), undefined, (tmp) =>
+      await this.#replace(dst, { ...(await this.#sidecar(src)), ...changes }, opts.signal, (tmp) =>
         copyFile(from, tmp).catch((e) => {
           throw this.#error('read', src, e);
         }),
       );
     } catch (e) {
+      if (opts.signal?.aborted) throw aborted(opts.signal);
       throw this.#error('write', dst, e);
     }
   }

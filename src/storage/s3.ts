@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import {
   CopyObjectCommand,
+  type CopyObjectCommandInput,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -19,7 +20,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
-import type { DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
+import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
 import { checked, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 /** Multipart part size and parallel parts: at most PART_SIZE * (QUEUE_SIZE + 1) bytes buffered per upload. */
@@ -206,12 +207,28 @@ class S3Storage implements Storage {
   }
 
   /** Server-side copy (CopyObject, so up to 5 GiB per object; larger needs UploadPartCopy, not done here). */
-  async copy(src: string, dst: string): Promise<void> {
-    const source = `${this.bucket}/${src.split('/').map(encodeURIComponent).join('/')}`;
+  async copy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
+    throwIfAborted(opts.signal);
+    const input: CopyObjectCommandInput = { Bucket: this.bucket, Key: dst, CopySource: `${this.bucket}/${src.split('/').map(encodeURIComponent).join('/')}` };
     try {
-      await this.#client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: dst, CopySource: source }));
+      if (opts.contentType || opts.contentDisposition) {
+        // REPLACE sets all metadata anew: carry the rest over from the very version being copied.
+        const h = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: src }), { abortSignal: opts.signal });
+        Object.assign(input, {
+          MetadataDirective: 'REPLACE',
+          CopySourceIfMatch: h.ETag,
+          ContentType: opts.contentType ?? h.ContentType,
+          ContentDisposition: opts.contentDisposition ?? h.ContentDisposition,
+          ContentEncoding: h.ContentEncoding,
+          ContentLanguage: h.ContentLanguage,
+          CacheControl: h.CacheControl,
+          Expires: h.Expires,
+          Metadata: h.Metadata,
+        } satisfies Partial<CopyObjectCommandInput>);
+      }
+      await this.#client.send(new CopyObjectCommand(input), { abortSignal: opts.signal });
     } catch (e) {
-      throw this.#error('copy', src, e);
+      throw this.#error('copy', src, e, opts.signal);
     }
   }
 

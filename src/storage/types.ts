@@ -22,6 +22,13 @@ export type PutOptions = {
   onProgress?: (bytesSent: number) => void;
 };
 
+/** What a server-side copy may change on the way; unset fields keep the source's. */
+export type CopyOptions = {
+  contentType?: string;
+  contentDisposition?: string;
+  signal?: AbortSignal;
+};
+
 export type GetOptions = {
   /** Byte range, `end` exclusive. */
   range?: { start: number; end: number };
@@ -51,8 +58,8 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** One page of keys under `prefix`, in key order, strictly after `after`. */
   list(prefix: string, after: string | undefined, pageSize: number): Promise<ListPage>;
-  /** Server-side copy within this storage. */
-  copy(src: string, dst: string): Promise<void>;
+  /** Server-side copy within this storage; throws `NotFound` when `src` is missing. */
+  copy(src: string, dst: string, opts?: CopyOptions): Promise<void>;
   /** A URL anyone can GET for `expirySecs`; throws `Unsupported` where the backend cannot sign. */
   presign(key: string, expirySecs: number): Promise<string>;
   duckdb(): DuckDBAccess;
