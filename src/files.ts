@@ -183,7 +183,7 @@ export async function writeS3File(
   const opts: WriteOptions = { contentType, contentDisposition, ...options<WriteOptions>(s3ResourcePath) };
   const record: S3ObjectRecord = obj === undefined ? { s3: `millrace_uploads/${randomUUID()}` } : parseS3Object(obj);
   const storage = await getStorage(selector(record, opts));
-  await storage.put(record.s3, toPutBody(content), {
+  await storage.put(record.s3, await toPutBody(content), {
     contentType: opts.contentType,
     contentDisposition: opts.contentDisposition,
     signal: opts.signal,
@@ -194,8 +194,11 @@ export async function writeS3File(
   return out;
 }
 
-/** Normalizes every accepted content kind to whole bytes or a chunk stream. */
-export function toPutBody(content: FileContent): PutBody {
+/**
+ * Normalizes every accepted content kind to whole bytes or a chunk stream. A Blob small enough for
+ * one request is read whole, so it goes up as one PutObject / Put Blob rather than a multipart upload.
+ */
+export async function toPutBody(content: FileContent): Promise<PutBody> {
   if (typeof content === 'string') return { bytes: new TextEncoder().encode(content) };
   if (content instanceof Uint8Array) return { bytes: content };
   if (content instanceof ArrayBuffer) return { bytes: new Uint8Array(content) };
@@ -204,7 +207,7 @@ export function toPutBody(content: FileContent): PutBody {
     return { bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
   }
   if (typeof Blob !== 'undefined' && content instanceof Blob) {
-    if (content.size <= SINGLE_REQUEST_MAX) return { stream: blobBytes(content) };
+    if (content.size <= SINGLE_REQUEST_MAX) return { bytes: new Uint8Array(await content.arrayBuffer()) };
     return { stream: chunks(content.stream()) };
   }
   if (content && typeof (content as ReadableStream).getReader === 'function') {
@@ -214,10 +217,6 @@ export function toPutBody(content: FileContent): PutBody {
     return { stream: chunks(content as AsyncIterable<Uint8Array>) };
   }
   throw new MillraceError('InvalidArgument', `Unsupported file content: ${Object.prototype.toString.call(content)}; expected a string, Blob, Uint8Array, ArrayBuffer, ReadableStream, Node Readable or async iterable of Uint8Array`);
-}
-
-async function* blobBytes(blob: Blob): AsyncIterable<Uint8Array> {
-  yield new Uint8Array(await blob.arrayBuffer());
 }
 
 /** Chunks as Uint8Array, whatever the source yields (Node streams may yield Buffers or strings). */

@@ -38,10 +38,10 @@ function slowDown(): Response {
 
 /** Records every request that reaches the network (method, URL, Range) and the length of each answer. */
 function wireLog() {
-  const log: { method: string; url: URL; range: string | null; status?: number; length?: string | null }[] = [];
+  const log: { method: string; url: URL; range: string | null; sent: string | null; status?: number; length?: string | null }[] = [];
   const byId = new Map<string, (typeof log)[number]>();
   server.events.on('request:start', ({ request, requestId }) => {
-    const entry = { method: request.method, url: new URL(request.url), range: request.headers.get('range') };
+    const entry = { method: request.method, url: new URL(request.url), range: request.headers.get('range') ?? request.headers.get('x-ms-range'), sent: request.headers.get('content-length') };
     byId.set(requestId, entry);
     log.push(entry);
   });
@@ -103,6 +103,14 @@ describe('S3 faults', () => {
     const gets = log.filter((e) => e.method === 'GET');
     expect(gets).toHaveLength(1);
     expect(gets[0]).toMatchObject({ range: 'bytes=100000-100499', status: 206, length: '500' });
+  });
+
+  it('sends a small Blob as one PutObject of known length', async () => {
+    const log = wireLog();
+    await writeS3File({ s3: 'blob.txt' }, new Blob(['a small blob']));
+    expect(log.map((e) => `${e.method} ${e.url.pathname} ${e.sent}`)).toEqual([`PUT /${cfg.bucket}/blob.txt 12`]);
+    expect(log[0]!.url.searchParams.has('uploadId')).toBe(false);
+    expect(text(await loadS3File({ s3: 'blob.txt' }))).toBe('a small blob');
   });
 
   it('aborts the multipart upload when the body fails halfway, leaving nothing behind', async () => {
@@ -188,6 +196,13 @@ describe('Azure faults', () => {
     await writeS3File({ s3: 'throttled.txt' }, 'made it');
     expect(text(await loadS3File({ s3: 'throttled.txt' }))).toBe('made it');
     expect(puts).toBe(2);
+  });
+
+  it('sends a small Blob as one Put Blob, not staged blocks', async () => {
+    const log = wireLog();
+    await writeS3File({ s3: 'blob.txt' }, new Blob(['a small blob']));
+    expect(log.map((e) => `${e.method} ${e.url.pathname}${e.url.search} ${e.sent}`)).toEqual([`PUT ${new URL(base).pathname}/blob.txt 12`]);
+    expect(text(await loadS3File({ s3: 'blob.txt' }))).toBe('a small blob');
   });
 
   it('detects a truncated body on read', async () => {
