@@ -72,3 +72,16 @@ export function scrub(text: string, secrets: readonly unknown[] = []): string {
 export function aborted(signal?: AbortSignal, what = 'The operation'): MillraceError {
   return new MillraceError('Aborted', `${what} was aborted`, signal?.reason === undefined ? undefined : { cause: signal.reason });
 }
+
+/**
+ * A driver error reduced to what is safe to keep as `cause`: its name, code and message, with
+ * `clean` applied (secrets, parameter values). Drivers attach queries, parameters and
+ * connection options to their errors; none of that is kept.
+ */
+export function sanitizedCause(e: unknown, clean: (text: string) => string = (t) => scrub(t)): Error {
+  const src = (e ?? {}) as { name?: unknown; message?: unknown; code?: unknown };
+  const out = new Error(clean(typeof src.message === 'string' ? src.message : String(e))) as Error & { code?: string };
+  out.name = typeof src.name === 'string' ? src.name : 'Error';
+  if (typeof src.code === 'string' || typeof src.code === 'number') out.code = clean(String(src.code));
+  return out;
+}

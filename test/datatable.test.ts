@@ -252,8 +252,70 @@ describe('errors', () => {
     for (const e of [err, bad]) {
       expect(e.message).not.toContain(secret);
       expect(JSON.stringify(Object.entries(e))).not.toContain(secret);
-      expect(e.cause).toBeUndefined();
+      // The cause is the server's error reduced to name, SQLSTATE and a scrubbed message.
+      expect(e.cause).toBeInstanceOf(Error);
+      expect(e.cause).toMatchObject({ name: 'PostgresError', code: e.sqlState });
+      expect(`${e.cause.message} ${e.cause.stack} ${JSON.stringify(Object.entries(e.cause))}`).not.toContain(secret);
     }
+  });
+
+  describe('data and integrity errors never echo bound values (classes 22 and 23)', () => {
+    const sql = datatable();
+    beforeAll(async () => {
+      await sql`CREATE TABLE guarded (a int, b text NOT NULL, c text CHECK (length(c) < 3), t timestamptz, j jsonb, CONSTRAINT guarded_ab UNIQUE (a, b))`.execute();
+      await sql`INSERT INTO guarded (a, b) VALUES (${7}, ${'xy'})`.execute();
+    });
+
+    async function failure(p: Promise<unknown>, sqlState: string): Promise<SqlError> {
+      const e = await p.then(() => undefined, (x) => x);
+      expect(e).toBeInstanceOf(SqlError);
+      expect(e).toMatchObject({ code: 'Sql', sqlState });
+      expect(e.cause).toMatchObject({ name: 'PostgresError', code: sqlState });
+      return e;
+    }
+    const visible = (e: SqlError) => `${e.message}\n${(e.cause as Error).message}\n${(e.cause as Error).stack}`;
+
+    it('23502 not-null: the failing row is hidden, short values included', async () => {
+      const e = await failure(sql`INSERT INTO guarded (a, b, c) VALUES (${8}, ${null}, ${'qz'})`.execute(), '23502');
+      expect(e.message).toContain('column "b"');
+      expect(e.message).toContain('Failing row contains (***)');
+      expect(visible(e)).not.toContain('qz');
+    });
+
+    it('23514 check: the failing row is hidden, the constraint kept', async () => {
+      const e = await failure(sql`INSERT INTO guarded (a, b, c) VALUES (${9}, ${'kw'}, ${'qzv'})`.execute(), '23514');
+      expect(e.message).toContain('guarded_c_check');
+      expect(e.message).toContain('Failing row contains (***)');
+      expect(visible(e)).not.toMatch(/qzv|kw/);
+    });
+
+    it('23505 on a multi-column key: column names and constraint kept, values hidden', async () => {
+      const e = await failure(sql`INSERT INTO guarded (a, b) VALUES (${7}, ${'xy'})`.execute(), '23505');
+      expect(e.message).toContain('guarded_ab');
+      expect(e.message).toContain('Key (a, b)=(***) already exists');
+      expect(visible(e)).not.toMatch(/xy|\b7\b/);
+    });
+
+    it('a Date parameter, printed the way PostgreSQL prints it', async () => {
+      const d = new Date('2026-11-21T00:00:00Z');
+      const e = await failure(sql`SELECT ${d}::text::int`.fetch(), '22P02');
+      expect(visible(e)).not.toMatch(/2026-11-21/);
+      const ms = new Date('2026-11-21T10:11:12.345Z');
+      const e2 = await failure(sql`SELECT ${ms}::text::int`.fetch(), '22P02');
+      expect(visible(e2)).not.toMatch(/2026-11-21/);
+    });
+
+    it('a jsonb parameter, printed with spaces and PostgreSQL key order', async () => {
+      const obj = { longer: 'pq', a: 1 };
+      const e = await failure(sql`SELECT (${obj}::jsonb)::text::int`.fetch(), '22P02');
+      expect(visible(e)).not.toMatch(/longer|pq/);
+    });
+
+    it('a short value quoted in the message', async () => {
+      const e = await failure(sql`SELECT ${'zq'}::int`.fetch(), '22P02');
+      expect(e.message).toContain('"***"');
+      expect(visible(e)).not.toContain('zq');
+    });
   });
 
   it('a unique violation keeps its detail but not the parameter value', async () => {

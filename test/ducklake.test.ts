@@ -227,6 +227,33 @@ describe('errors', () => {
     expect(`${s.message} ${s.sql} ${String(s.cause)}`).not.toContain(secret);
   });
 
+  it('values DuckDB echoes in conversion errors are scrubbed from the message and the cause', async () => {
+    const sql = ducklake();
+    const cases: [Promise<unknown>, string[]][] = [
+      [sql`SELECT (${'not-a-date'})::DATE`.fetch(), ['not-a-date']],
+      [sql`SELECT CAST(${'abc'} AS INTEGER)`.fetch(), ['abc']],
+      [sql`SELECT CAST(${'xy'} AS INTEGER)`.fetch(), ['xy']],
+      [sql`SELECT ${'2026-13-45 10:00'}::TIMESTAMP`.fetch(), ['2026-13-45']],
+      [sql`SELECT ${{ a: 'zz' }}::INTEGER`.fetch(), ['zz']],
+      [sql`SELECT ${[300, 2]}::TINYINT[]`.fetch(), ['300']],
+      [sql`SELECT ${2 ** 60}::INTEGER`.fetch(), ['1152921504606846976']],
+    ];
+    for (const [p, values] of cases) {
+      const e = (await caught(p)) as SqlError;
+      expect(e).toBeInstanceOf(SqlError);
+      expect(e.sqlState).toBe('Conversion');
+      expect(e.message).toContain('***');
+      const cause = e.cause as Error & { code?: string };
+      expect(cause).toBeInstanceOf(Error);
+      expect(cause.code).toBe('Conversion');
+      for (const v of values) {
+        expect(e.message).not.toContain(v);
+        expect(cause.message).not.toContain(v);
+        expect(String(cause.stack)).not.toContain(v);
+      }
+    }
+  });
+
   it('an unknown lake name is a typed error listing the configured lakes', async () => {
     const e = await caught(ducklake('nope')`SELECT 1`.fetch());
     expect(e.code).toBe('Config');

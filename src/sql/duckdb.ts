@@ -7,13 +7,13 @@ import type * as DuckDBApi from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { getConfig, onConfigChange } from '../config.js';
-import { aborted, MillraceError, SqlError, errorMessage, scrub } from '../errors.js';
+import { aborted, MillraceError, SqlError, errorMessage, sanitizedCause, scrub } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import { onClose } from '../lifecycle.js';
 import { parseS3Object, type S3ObjectRecord } from '../s3object.js';
 import { getStorage, storageConfig, type DuckDBAccess } from '../storage/index.js';
 import type { BoundParam, CompiledSql } from './template.js';
-import { duckdbDialect, inferSqlType } from './template.js';
+import { duckdbDialect, inferSqlType, scrubParams } from './template.js';
 import type { Row, SqlEngine } from './statement.js';
 
 type Api = typeof DuckDBApi;
@@ -90,7 +90,7 @@ export class DuckDB {
       try {
         await this.#admin.exec(`SET ${k} = ${sqlLiteral(v)}`);
       } catch (e) {
-        throw new MillraceError('Config', `duckdb.settings.${k}: ${scrub(errorMessage(e))}`, { cause: sanitizeError(e) });
+        throw new MillraceError('Config', `duckdb.settings.${k}: ${scrub(errorMessage(e))}`, { cause: sanitizedCause(e) });
       }
     }
   }
@@ -116,7 +116,8 @@ export class DuckDB {
             await this.#admin.exec(`CREATE OR REPLACE TEMPORARY SECRET ${name} (${parts.join(', ')})`);
           } catch (e) {
             // The statement holds keys: never let it, or DuckDB's echo of it, into the error.
-            throw new MillraceError('Config', `Cannot set up DuckDB access to storage ${id}: ${scrub(errorMessage(e), Object.values(options))}`);
+            const clean = (text: string) => scrub(text, Object.values(options));
+            throw new MillraceError('Config', `Cannot set up DuckDB access to storage ${id}: ${clean(errorMessage(e))}`, { cause: sanitizedCause(e, clean) });
           }
         }
         return access;
@@ -268,7 +269,7 @@ export class DuckDBEngine implements SqlEngine {
       return convertRows(api, reader);
     } catch (e) {
       if (e instanceof MillraceError) throw e;
-      throw toSqlError(e, s.text);
+      throw toSqlError(e, s.text, s.params);
     }
   }
 
@@ -458,26 +459,29 @@ function identifierOnly(s: string): string {
   return s;
 }
 
-function sanitizeError(e: unknown): Error {
-  return new Error(scrub(errorMessage(e)));
-}
-
-/** A DuckDB error as a typed SqlError: the statement text (no values), DuckDB's error type as sqlState. */
-export function toSqlError(e: unknown, sql: string): MillraceError {
+/**
+ * A DuckDB error as a typed SqlError: the statement text (no values), DuckDB's error type as
+ * sqlState. Secrets and the statement's parameter values (DuckDB quotes what it cannot convert)
+ * are scrubbed from the message and the cause.
+ */
+export function toSqlError(e: unknown, sql: string, params: readonly BoundParam[] = []): MillraceError {
   if (e instanceof MillraceError) return e;
-  const message = scrub(errorMessage(e));
+  const clean = (text: string) => scrubParams(scrub(text), params);
+  const message = clean(errorMessage(e));
   const missing = /Extension "?([A-Za-z0-9_]+)"? (?:not found|is not loaded)|Failed to (?:download|install) extension "?([A-Za-z0-9_]+)/i.exec(message);
   if (missing) return extensionMissing((missing[1] ?? missing[2])!, getConfig().duckdb.extensionDirectory, e);
   const type = /^([A-Za-z ]+) Error:/.exec(message)?.[1];
   const code = /^(IO|Connection) Error:.*(connect|timeout|refused|resolve)/is.test(message) ? 'Connection' : 'Sql';
-  return new SqlError(message, { sql: scrub(sql), sqlState: type, engine: 'duckdb', code, cause: sanitizeError(e) });
+  const cause = sanitizedCause(e, clean) as Error & { code?: string };
+  if (type !== undefined && cause.code === undefined) cause.code = type;
+  return new SqlError(message, { sql: scrub(sql), sqlState: type, engine: 'duckdb', code, cause });
 }
 
 export function extensionMissing(name: string, dir: string | undefined, cause: unknown): MillraceError {
   const where = dir
     ? `it is not in duckdb.extensionDirectory (${dir}); run \`npm run extensions -- --dir ${dir}\` to provision it there`
     : 'DuckDB could not install it (no network?); run `npm run extensions` and set duckdb.extensionDirectory to the folder it prints';
-  return new MillraceError('ExtensionMissing', `DuckDB extension "${name}" is not available: ${where}`, { cause: sanitizeError(cause) });
+  return new MillraceError('ExtensionMissing', `DuckDB extension "${name}" is not available: ${where}`, { cause: sanitizedCause(cause) });
 }
 
 /** DuckDB's JSON type is VARCHAR with the alias JSON. */

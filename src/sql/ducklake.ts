@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { getConfig, onConfigChange, type CatalogConfig, type DucklakeConfig } from '../config.js';
-import { MillraceError, scrub } from '../errors.js';
+import { MillraceError, sanitizedCause, scrub } from '../errors.js';
 import { onClose } from '../lifecycle.js';
 import { Connection, DuckDBEngine, getDuckDB, onDuckDBClose, sqlLiteral, type DuckDB } from './duckdb.js';
 import { parseName, templateFunction, type SqlStatement, type SqlTemplateFunction, type Row } from './statement.js';
@@ -96,7 +96,9 @@ async function attach(db: DuckDB, name: string): Promise<void> {
     const message = scrub(err.message, secrets);
     const where = `ducklakes.${name}.catalog (${lake.catalog.type})`;
     const connection = err.code === 'Connection' || /connect|could not translate host|timeout|refused|unable to open|No such file/i.test(message);
-    throw new MillraceError(connection ? 'Connection' : err.code === 'ExtensionMissing' ? 'ExtensionMissing' : 'Sql', `Cannot attach ducklake ${JSON.stringify(name)} from ${where}: ${message}`);
+    throw new MillraceError(connection ? 'Connection' : err.code === 'ExtensionMissing' ? 'ExtensionMissing' : 'Sql', `Cannot attach ducklake ${JSON.stringify(name)} from ${where}: ${message}`, {
+      cause: sanitizedCause(err.cause ?? e, (text) => scrub(text, secrets)),
+    });
   }
 }
 

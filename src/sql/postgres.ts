@@ -7,9 +7,9 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Sql, TransactionSql, Options, PostgresType } from 'postgres';
 type PostgresModule = typeof import('postgres');
 import type { PostgresConfig } from '../config.js';
-import { aborted, MillraceError, SqlError, scrub, type ErrorCode } from '../errors.js';
+import { aborted, MillraceError, sanitizedCause, SqlError, scrub, type ErrorCode } from '../errors.js';
 import { importBackend } from '../lazy.js';
-import { quoteIdent, type CompiledSql } from './template.js';
+import { quoteIdent, scrubParams, type CompiledSql } from './template.js';
 import type { Row } from './statement.js';
 
 /** Where and how to connect: a parsed config, with nothing secret in `label`. */
@@ -202,6 +202,9 @@ export class PostgresPool {
     if (e instanceof MillraceError) return e;
     const err = e as { name?: string; code?: string; message?: string; detail?: string; hint?: string };
     if (ctx.signal?.aborted) return aborted(ctx.signal, `${this.#label}: the statement`);
+    const params = statements.length === 1 ? statements[0]!.params : statements.flatMap((s) => s.params);
+    const clean = (text: string) => scrubParams(scrub(text), params);
+    const cause = sanitizedCause(e, clean);
     if (err?.name === 'PostgresError' && typeof err.code === 'string') {
       const sqlState = err.code;
       let code: ErrorCode = classify(sqlState);
@@ -210,49 +213,29 @@ export class PostgresPool {
         code = 'PermissionDenied';
         message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${err.message}`;
       }
-      if (err.detail) message += ` (${err.detail})`;
+      if (err.detail) message += ` (${hideRowValues(err.detail, sqlState)})`;
       if (err.hint) message += ` Hint: ${err.hint}`;
-      return new SqlError(scrubParams(message, statements), { sql, sqlState, engine: 'postgres', code });
+      return new SqlError(clean(message), { sql, sqlState, engine: 'postgres', code, cause });
     }
     const connCode = typeof err?.code === 'string' && CONNECTION_CODES.test(err.code) ? err.code : undefined;
     if (connCode) {
-      return new MillraceError('Connection', `${this.#label}: cannot connect (${connCode}): ${scrub(err.message ?? '')}`);
+      return new MillraceError('Connection', `${this.#label}: cannot connect (${connCode}): ${clean(err.message ?? '')}`, { cause });
     }
     // Driver-side errors (postgres.js attaches the parameters to them): keep only the message.
-    return new SqlError(`${this.#label}: ${scrub(err?.message ?? String(e))}`, { sql, engine: 'postgres' });
+    return new SqlError(`${this.#label}: ${clean(err?.message ?? String(e))}`, { sql, engine: 'postgres', cause });
   }
 }
 
-/** Scrubs parameter values out of server messages (`invalid input syntax for type integer: "abc"`). */
-export function scrubParams(message: string, statements: CompiledSql[]): string {
-  for (const s of statements) {
-    for (const p of s.params) {
-      for (const text of paramTexts(p.value)) {
-        if (!text) continue;
-        // Short values are only scrubbed where Postgres quotes them, to keep the message readable.
-        const forms = text.length >= 4 ? [text] : [`"${text}"`, `(${text})`, `=${text})`];
-        for (const f of forms) message = message.split(f).join(f === text ? '***' : f.replace(text, '***'));
-      }
-    }
-  }
-  return message;
-}
-
-function paramTexts(v: unknown): string[] {
-  if (v === null || v === undefined) return [];
-  if (Array.isArray(v)) return v.flatMap(paramTexts).concat(safeJson(v));
-  if (v instanceof Date) return [v.toISOString()];
-  if (v instanceof Uint8Array) return [];
-  if (typeof v === 'object') return [safeJson(v)];
-  return [String(v)];
-}
-
-function safeJson(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? '';
-  } catch {
-    return '';
-  }
+/**
+ * Data (22) and integrity (23) errors echo the row or key: `Failing row contains (1, ab, null)`,
+ * `Key (a, b)=(1, xy) already exists`. The values become `***`; column names and the rest stay.
+ */
+function hideRowValues(detail: string, sqlState: string): string {
+  const cls = sqlState.slice(0, 2);
+  if (cls !== '22' && cls !== '23') return detail;
+  return detail
+    .replace(/Failing row contains \(.*\)(\.?)$/s, 'Failing row contains (***)$1')
+    .replace(/\)=\(.*?\)(?= already exists| is not present| is still referenced| conflicts with|\.?$)/gs, ')=(***)');
 }
 
 const CONNECTION_CODES = /^(E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL|PIPE|TIMEDOUT|NOENT|ACCES)|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|SASL_SIGNATURE_MISMATCH|AUTH_TYPE_NOT_IMPLEMENTED)$/;
