@@ -344,8 +344,10 @@ export async function moveS3File(src: S3Object, dst: S3Object, opts: WriteOption
 
 export type SignOptions = { expirySecs?: number; s3ResourcePath?: string; baseUrl?: string };
 
-function expiry(secs: number | undefined): number {
-  return Math.min(604800, Math.max(60, Math.floor(secs ?? 43200)));
+/** Seconds a signed URL lives: default 12 hours (also for NaN or a non-number), clamped to 60..604800. */
+function expiry(secs: unknown): number {
+  const n = typeof secs === 'number' && !Number.isNaN(secs) ? secs : 43200;
+  return Math.min(604800, Math.max(60, Math.floor(n)));
 }
 
 /** Signs an S3Object: the result carries `presigned`, the query string of a public GET URL. */

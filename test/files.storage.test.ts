@@ -139,13 +139,15 @@ describe('presigned URLs', () => {
     expect(az!.presigned).toMatch(/sig=/);
   });
 
-  it('clamps expirySecs to 60..604800 (default 43200)', async () => {
+  it('clamps expirySecs to 60..604800 (default 43200, also for NaN or a non-number)', async () => {
     const expires = async (expirySecs?: number) =>
       Number(new URL(await getPresignedS3PublicUrl({ s3: 'pub/a.txt' }, expirySecs === undefined ? {} : { expirySecs })).searchParams.get('X-Amz-Expires'));
     expect(await expires()).toBe(43200);
     expect(await expires(1)).toBe(60);
     expect(await expires(3600)).toBe(3600);
     expect(await expires(10_000_000)).toBe(604800);
+    expect(await expires(Infinity)).toBe(604800);
+    for (const junk of [NaN, '3600', null, {}]) expect(await expires(junk as number)).toBe(43200);
     const se = new URL(await getPresignedS3PublicUrl('s3://az/pub/a.txt', { expirySecs: 5 })).searchParams.get('se')!;
     const secs = (Date.parse(se) - Date.now()) / 1000;
     expect(secs).toBeGreaterThan(50);
