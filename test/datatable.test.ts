@@ -27,6 +27,8 @@ beforeAll(async () => {
       // The same database through Windmill's postgresql resource fields.
       fields: { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), dbname: 'millrace_datatable', sslmode: 'disable' },
       down: `postgres://postgres:s3cret-pw@127.0.0.1:${refusedPort}/nothing`,
+      // A role the server rejects at login (SQLSTATE 28000).
+      nobody: Object.assign(new URL(url), { username: 'no_such_role' }).toString(),
     },
   });
   const sql = datatable();
@@ -224,6 +226,14 @@ describe('config', () => {
     expect(err.code).toBe('Config');
     expect(err.message).toContain('"nope"');
     expect(err.message).toContain('main, fields, down');
+  });
+
+  it('rejected credentials (SQLSTATE 28xxx) are PermissionDenied, not Connection', async () => {
+    const err = await datatable('nobody')`SELECT 1`.fetch().catch((e) => e);
+    expect(err).toBeInstanceOf(MillraceError);
+    expect(err).toMatchObject({ code: 'PermissionDenied', sqlState: '28000' });
+    expect(err.message).toContain('no_such_role');
+    expect(err.cause).toMatchObject({ name: 'PostgresError', code: '28000' });
   });
 
   it('connection refused is a quick typed error without the password', async () => {

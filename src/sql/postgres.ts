@@ -240,12 +240,17 @@ function hideRowValues(detail: string, sqlState: string): string {
 
 const CONNECTION_CODES = /^(E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL|PIPE|TIMEDOUT|NOENT|ACCES)|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|SASL_SIGNATURE_MISMATCH|AUTH_TYPE_NOT_IMPLEMENTED)$/;
 
-/** SQLSTATE classes users branch on: 08 connection, 28 authorization, 3D unknown database, 42501 privilege. */
+/**
+ * SQLSTATE classes users branch on: 08 connection, 3D unknown database; 28 (rejected credentials:
+ * 28P01 bad password, 28000 unknown role or no pg_hba entry) and 42501 (privilege) are
+ * PermissionDenied, like a storage's rejected keys.
+ */
 function classify(sqlState: string): ErrorCode {
   if (sqlState === '42501') return 'PermissionDenied';
   if (sqlState === '57014') return 'Aborted';
   const cls = sqlState.slice(0, 2);
-  if (cls === '08' || cls === '28' || cls === '3D') return 'Connection';
+  if (cls === '28') return 'PermissionDenied';
+  if (cls === '08' || cls === '3D') return 'Connection';
   return 'Sql';
 }
 
