@@ -78,7 +78,13 @@ async function openPool(name: string): Promise<Entry> {
   const label = `datatable ${JSON.stringify(name)}`;
   if (isEmbedded(dt)) {
     const embedded = await startEmbeddedPostgres(label, dt.dataDir);
-    const p = await PostgresPool.open(embedded.target);
+    let p: PostgresPool;
+    try {
+      p = await PostgresPool.open(embedded.target);
+    } catch (e) {
+      await embedded.close().catch(() => undefined);
+      throw e;
+    }
     return { pool: p, close: async () => { await p.close(); await embedded.close(); } };
   }
   const p = await PostgresPool.open(postgresTarget(label, dt));

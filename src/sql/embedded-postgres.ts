@@ -28,7 +28,14 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
   const socketDir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'millrace-pg-'));
   const path = socketDir ? join(socketDir, '.s.PGSQL.5432') : undefined;
   const server = new PGLiteSocketServer({ db, ...(path ? { path } : { host: '127.0.0.1', port: 0 }), maxConnections: 1 });
-  await server.start();
+  try {
+    await server.start();
+  } catch (e) {
+    // Nothing may be left behind: the database is closed (its data dir unlocked) and the socket folder removed.
+    await db.close().catch(() => undefined);
+    if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+    throw new MillraceError('Connection', `${label}: cannot serve the embedded PostgreSQL: ${(e as Error).message}`, { cause: e });
+  }
   // Our in-process server must never keep a finished script alive; the client side holds the loop while it waits.
   const net = (server as unknown as { server: Server }).server;
   net.unref();
