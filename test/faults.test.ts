@@ -113,6 +113,18 @@ describe('S3 faults', () => {
     expect(text(await loadS3File({ s3: 'blob.txt' }))).toBe('a small blob');
   });
 
+  it('keeps slice() right when the store ignores Range and answers 200 with the whole object', async () => {
+    const data = new Uint8Array(2 * MiB).map((_, i) => (i * 7) % 251);
+    await writeS3File({ s3: 'norange.bin' }, data);
+    server.use(http.get(`${base}/norange.bin`, () => new HttpResponse(data, { status: 200, headers: { 'content-length': String(data.byteLength), etag: '"whole"' } })));
+    const log = wireLog();
+    const blob = await loadS3FileStream({ s3: 'norange.bin' });
+    expect(new Uint8Array(await blob.slice(1_500_000, 1_500_300).arrayBuffer())).toEqual(data.subarray(1_500_000, 1_500_300));
+    expect(new Uint8Array(await new Response(blob.slice(10, 20).stream()).arrayBuffer())).toEqual(data.subarray(10, 20));
+    expect(new Uint8Array(await blob.slice(-5).arrayBuffer())).toEqual(data.subarray(-5));
+    expect(log.filter((e) => e.method === 'GET').map((e) => [e.range, e.status])).toEqual([['bytes=1500000-1500299', 200], ['bytes=10-19', 200], [`bytes=${2 * MiB - 5}-${2 * MiB - 1}`, 200]]);
+  });
+
   it('aborts the multipart upload when the body fails halfway, leaving nothing behind', async () => {
     // s3rver implements neither ListMultipartUploads nor AbortMultipartUpload (it answers 405), so
     // msw answers the abort like S3 does and we check on the wire that it was sent for the right upload.
@@ -203,6 +215,17 @@ describe('Azure faults', () => {
     await writeS3File({ s3: 'blob.txt' }, new Blob(['a small blob']));
     expect(log.map((e) => `${e.method} ${e.url.pathname}${e.url.search} ${e.sent}`)).toEqual([`PUT ${new URL(base).pathname}/blob.txt 12`]);
     expect(text(await loadS3File({ s3: 'blob.txt' }))).toBe('a small blob');
+  });
+
+  it('keeps slice() right when the store ignores Range and answers 200 with the whole object', async () => {
+    const data = new Uint8Array(MiB).map((_, i) => (i * 7) % 253);
+    await writeS3File({ s3: 'norange.bin' }, data);
+    server.use(http.get(`${base}/norange.bin`, () => new HttpResponse(data, { status: 200, headers: { 'content-length': String(data.byteLength), etag: '"whole"', 'x-ms-blob-type': 'BlockBlob' } })));
+    const log = wireLog();
+    const blob = await loadS3FileStream({ s3: 'norange.bin' });
+    expect(new Uint8Array(await blob.slice(700_000, 700_300).arrayBuffer())).toEqual(data.subarray(700_000, 700_300));
+    expect(new Uint8Array(await new Response(blob.slice(10, 20).stream()).arrayBuffer())).toEqual(data.subarray(10, 20));
+    expect(log.filter((e) => e.method === 'GET').map((e) => e.status)).toEqual([200, 200]);
   });
 
   it('detects a truncated body on read', async () => {

@@ -65,6 +65,22 @@ export function checked(
 }
 
 /**
+ * The bytes [start, end) of a body that holds the whole object: what a store that ignores `Range`
+ * sends (200 instead of 206). Stops reading once past `end`.
+ */
+export async function* withinRange(source: AsyncIterable<Uint8Array | string>, start: number, end: number): AsyncGenerator<Uint8Array> {
+  let pos = 0;
+  for await (const value of source) {
+    const chunk = typeof value === 'string' ? Buffer.from(value) : value;
+    const from = Math.max(start - pos, 0);
+    const to = Math.min(end - pos, chunk.byteLength);
+    pos += chunk.byteLength;
+    if (to > from) yield from === 0 && to === chunk.byteLength ? chunk : chunk.subarray(from, to);
+    if (pos >= end) return;
+  }
+}
+
+/**
  * Wraps a caller's chunk source so its own failure is remembered: SDKs sometimes replace it
  * with a later cleanup error, and the caller should hear about what actually went wrong.
  */
