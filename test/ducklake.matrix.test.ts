@@ -109,5 +109,8 @@ describe.each(lakes)('ducklake $name', (lake) => {
     expect(await keys(lake.storage, `exports/${lake.name}/`)).toEqual([file.s3]);
     const n = await sql`SELECT count(*) AS n FROM read_parquet(${file})`.fetchOneScalar();
     expect(n).toBe(await sql`SELECT count(*) FROM events`.fetchOneScalar());
+    // The URI form of the same S3Object: s3:///key for the default storage, s3://<storage>/key.
+    const uri = `s3://${lake.storage ?? ''}/${file.s3}`;
+    expect(await sql`SELECT count(*) AS n FROM read_parquet(${uri})`.fetchOneScalar()).toBe(n);
   });
 });

@@ -83,6 +83,17 @@ describe('parameters', () => {
     expect((await caught(sql`SELECT ${2n ** 64n} AS v`.fetch())).code).toBe('InvalidArgument');
   });
 
+  it('an S3Object URI of a configured storage is its storage URL; other s3:// strings stay strings', async () => {
+    await sql`COPY (SELECT 7 AS n) TO ${{ s3: 'uris/seven.parquet' }} (FORMAT parquet)`.execute();
+    expect(await sql`SELECT n FROM read_parquet(${'s3:///uris/seven.parquet'})`.fetchOneScalar()).toBe(7);
+    await sql`COPY (SELECT 8 AS n) TO ${'s3:///uris/eight.parquet'} (FORMAT parquet)`.execute();
+    expect(await sql`SELECT n FROM read_parquet(${{ s3: 'uris/eight.parquet' }})`.fetchOneScalar()).toBe(8);
+    // A bucket millrace does not manage, an unknown storage, a malformed URI: ordinary strings.
+    for (const s of ['s3://some-real-bucket/k.parquet', 's3://nope/k.parquet', 's3:///', 's3://x', 's3:///../k']) {
+      expect(await sql`SELECT ${s} AS v`.fetchOneScalar()).toBe(s);
+    }
+  });
+
   it('an explicit ::type wins over inference', async () => {
     expect(await sql`SELECT typeof(${'2026-11-21'}::DATE) AS t`.fetchOneScalar()).toBe('DATE');
     expect(await sql`SELECT ${'2026-11-21'}::DATE AS d`.fetchOneScalar()).toBe('2026-11-21');

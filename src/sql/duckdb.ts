@@ -10,7 +10,7 @@ import { getConfig, onConfigChange } from '../config.js';
 import { aborted, MillraceError, SqlError, errorMessage, sanitizedCause, scrub } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import { onClose } from '../lifecycle.js';
-import { parseS3Object, type S3ObjectRecord } from '../s3object.js';
+import { parseS3Object, type S3Object, type S3ObjectRecord } from '../s3object.js';
 import { getStorage, storageConfig, type DuckDBAccess } from '../storage/index.js';
 import type { BoundParam, CompiledSql } from './template.js';
 import { duckdbDialect, inferSqlType, scrubParams } from './template.js';
@@ -274,9 +274,9 @@ export class DuckDBEngine implements SqlEngine {
   }
 
   async #bind(p: BoundParam): Promise<[DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType | undefined]> {
-    // An S3Object record becomes its storage's URL, bound as a string, with the storage's secret in place.
-    if (isS3ObjectRecord(p.value) && !(p.explicit && /^json$/i.test(p.type))) {
-      const record = parseS3Object(p.value);
+    // An S3Object becomes its storage's URL, bound as a string, with the storage's secret in place.
+    const record = p.explicit && /^json$/i.test(p.type) ? undefined : asS3Object(p.value);
+    if (record) {
       const access = await this.connection.db.storageAccess(record.storage);
       const url = access.url(record.s3);
       // A local folder (the fs backend): DuckDB's COPY TO does not create the file's folder.
@@ -302,6 +302,25 @@ function bindAll(api: Api, prepared: DuckDBApi.DuckDBPreparedStatement, values: 
     else if (t.typeId === T.BOOLEAN) prepared.bindBoolean(n, v as boolean);
     else prepared.bindValue(n, v, t);
   }
+}
+
+/**
+ * The S3Object an interpolated value is: the record form, or a URI naming a storage millrace
+ * manages (`s3:///key`, `s3://<secondary storage>/key`). Any other string, a real
+ * `s3://bucket/key` included, is an ordinary string.
+ */
+function asS3Object(v: unknown): S3ObjectRecord | undefined {
+  if (typeof v === 'string') {
+    if (!v.startsWith('s3://')) return undefined;
+    let record: S3ObjectRecord;
+    try {
+      record = parseS3Object(v as S3Object);
+    } catch {
+      return undefined;
+    }
+    return record.storage === undefined || Object.hasOwn(getConfig().secondaryStorage, record.storage) ? record : undefined;
+  }
+  return isS3ObjectRecord(v) ? parseS3Object(v) : undefined;
 }
 
 function isS3ObjectRecord(v: unknown): v is S3ObjectRecord {
