@@ -26,6 +26,8 @@ export const EXTENSIONS = {
   postgres: 'postgres_scanner',
   sqlite: 'sqlite_scanner',
   azure: 'azure',
+  // S3 storages configured without keys: the secret's PROVIDER credential_chain lives in `aws`.
+  aws: 'aws',
 };
 
 /** DuckDB platform -> pip platform tag of the wheels DuckDB publishes. */

@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configure, close, ducklake, getConfig, isMillraceError, listS3Files, MillraceError, SqlError } from '../src/index.js';
-import { ensureExtensions, freshHome } from './helpers/ducklake.js';
+import { createBucket, ensureExtensions, freshHome } from './helpers/ducklake.js';
 
 const home = freshHome('ducklake');
 let extensionDirectory = '';
@@ -328,6 +328,18 @@ describe('bad configuration (each in a child process, so this file keeps its lak
     const r = child('import-only');
     expect(r.status).toBe(0);
     expect(r.out.duckdbLoaded).toBe(false);
+  });
+
+  it('an S3 storage without keys uses the credential chain (aws extension): keys from the environment', async () => {
+    const s3 = inject('s3');
+    await createBucket(s3, 'credential-chain');
+    const r = child('credential-chain', {
+      BUCKET: 'credential-chain', S3_ENDPOINT: s3.endPoint,
+      AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey, AWS_REGION: s3.region,
+    });
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.out).toMatchObject({ n: 42 });
+    expect(r.out.stored).toBeGreaterThan(0);
   });
 });
 

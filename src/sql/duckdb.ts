@@ -19,7 +19,7 @@ import type { Row, SqlEngine } from './statement.js';
 type Api = typeof DuckDBApi;
 
 /** DuckDB's canonical extension names for what millrace loads. */
-export type ExtensionName = 'ducklake' | 'httpfs' | 'azure' | 'postgres_scanner' | 'sqlite_scanner';
+export type ExtensionName = 'ducklake' | 'httpfs' | 'azure' | 'aws' | 'postgres_scanner' | 'sqlite_scanner';
 
 /** The process-wide DuckDB: created on first use, closed by `close()` or a config change. */
 export class DuckDB {
@@ -107,6 +107,8 @@ export class DuckDB {
         const access = (await getStorage({ storage })).duckdb();
         if (config.type === 's3') await this.loadExtension('httpfs');
         if (config.type === 'azure_blob') await this.loadExtension('azure');
+        // No keys in the config: DuckDB's credential_chain provider (env, profile, instance role) lives in `aws`.
+        if (access.secret?.options.PROVIDER === 'credential_chain') await this.loadExtension('aws');
         if (access.secret) {
           const { type, scope, options } = access.secret;
           const name = `millrace_${id.replace(/[^A-Za-z0-9_]/g, '_')}`;

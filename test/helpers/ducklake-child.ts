@@ -32,6 +32,23 @@ if (scenario === 'import-only') {
   } catch (e) {
     print(failure(e));
   }
+} else if (scenario === 'credential-chain') {
+  // An S3 storage with no keys in the config: DuckDB (and the AWS SDK) take them from the environment.
+  await wmill.configure({
+    storage: { type: 's3', bucket: process.env.BUCKET!, endPoint: process.env.S3_ENDPOINT!, pathStyle: true },
+    duckdb: { extensionDirectory: process.env.EXT_DIR },
+  });
+  try {
+    const sql = wmill.ducklake();
+    const file = { s3: 'chain/n.parquet' };
+    await sql`COPY (SELECT 42 AS n) TO ${file} (FORMAT parquet)`.execute();
+    const n = await sql`SELECT n FROM read_parquet(${file})`.fetchOneScalar();
+    const stored = (await wmill.statS3File(file))?.size ?? 0;
+    print({ n, stored });
+  } catch (e) {
+    print(failure(e));
+  }
+  await wmill.close();
 } else if (scenario === 'no-close') {
   // No close(): the process must still exit on its own.
   await wmill.configure({ duckdb: { extensionDirectory: process.env.EXT_DIR } });

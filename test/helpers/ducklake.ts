@@ -1,5 +1,5 @@
 /** Shared setup for the ducklake tests: a fresh home, the provisioned extensions, buckets and databases. */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -8,7 +8,10 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 export const EXTENSION_DIR = process.env.MILLRACE_TEST_EXTENSION_DIR ?? resolve(__dirname, '..', '..', '.millrace', 'duckdb-extensions');
 
 export async function ensureExtensions(): Promise<string> {
-  if (!existsSync(join(EXTENSION_DIR, 'v1.5.5'))) {
+  const version = join(EXTENSION_DIR, 'v1.5.5');
+  // aws (the credential chain) came later than the others: a folder provisioned before lacks it.
+  const complete = existsSync(version) && readdirSync(version).some((p) => existsSync(join(version, p, 'aws.duckdb_extension')));
+  if (!complete) {
     const { provision } = (await import('../../scripts/duckdb-extensions.mjs' as string)) as { provision(o: { dir: string }): Promise<unknown> };
     await provision({ dir: EXTENSION_DIR });
   }
