@@ -96,19 +96,16 @@ export class DuckDB {
   }
 
   /**
-   * How DuckDB reaches a storage: loads httpfs/azure and creates its secret once.
+   * How DuckDB reaches a storage: loads the extensions its backend names and creates its secret once.
    * `selector` is a secondary storage name, or undefined for the default storage.
    */
   storageAccess(storage: string | undefined): Promise<DuckDBAccess> {
-    const { id, config } = storageConfig({ storage });
+    const { id } = storageConfig({ storage });
     let p = this.#secrets.get(id);
     if (!p) {
       p = (async () => {
         const access = (await getStorage({ storage })).duckdb();
-        if (config.type === 's3') await this.loadExtension('httpfs');
-        if (config.type === 'azure_blob') await this.loadExtension('azure');
-        // No keys in the config: DuckDB's credential_chain provider (env, profile, instance role) lives in `aws`.
-        if (access.secret?.options.PROVIDER === 'credential_chain') await this.loadExtension('aws');
+        for (const extension of access.extensions ?? []) await this.loadExtension(extension as ExtensionName);
         if (access.secret) {
           const { type, scope, options } = access.secret;
           const name = `millrace_${id.replace(/[^A-Za-z0-9_]/g, '_')}`;

@@ -291,7 +291,7 @@ class AzureStorage implements Storage {
     }
     const secret = { type: 'azure', scope, options: { CONNECTION_STRING: connectionString } as Record<string, string | boolean> };
     Object.defineProperty(secret, inspect.custom, { value: () => ({ type: 'azure', scope, options: { CONNECTION_STRING: '***' } }) });
-    return { url: (key) => `${scope}/${key}`, secret };
+    return { url: (key) => `${scope}/${key}`, extensions: ['azure'], secret };
   }
 
   async close(): Promise<void> {}

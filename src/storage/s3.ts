@@ -261,7 +261,9 @@ class S3Storage implements Storage {
     options.URL_STYLE = (c.pathStyle ?? Boolean(c.endPoint)) ? 'path' : 'vhost';
     const secret = { type: 's3', scope, options };
     Object.defineProperty(secret, inspect.custom, { value: () => ({ type: 's3', scope, options: { ...options, KEY_ID: options.KEY_ID && '***', SECRET: options.SECRET && '***', SESSION_TOKEN: options.SESSION_TOKEN && '***' } }) });
-    return { url: (key) => `${scope}/${key}`, secret };
+    // The credential_chain provider (env, profile, instance role) lives in DuckDB's `aws` extension.
+    const extensions = options.PROVIDER === 'credential_chain' ? ['httpfs', 'aws'] : ['httpfs'];
+    return { url: (key) => `${scope}/${key}`, extensions, secret };
   }
 
   async close(): Promise<void> {

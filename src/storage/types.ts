@@ -40,6 +40,8 @@ export type ListPage = { items: ObjectMeta[]; next?: string };
 /** How DuckDB reaches this storage: the URL of a key and the secret that unlocks it. */
 export type DuckDBAccess = {
   url(key: string): string;
+  /** DuckDB extensions that reach this storage (e.g. `httpfs`), loaded before the secret is made. */
+  extensions?: string[];
   /** `CREATE SECRET` options (without the name), or undefined when none is needed. */
   secret?: { type: string; scope: string; options: Record<string, string | boolean> };
 };
