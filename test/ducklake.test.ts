@@ -200,7 +200,7 @@ describe('injection', () => {
       expect(await sql`SELECT body FROM notes WHERE id = ${i}`.fetchOneScalar()).toBe(v);
       if (v.includes('\0')) {
         // DuckLake's file pruning splices a filter's string into catalog SQL and a NUL cuts it short:
-        // the query fails (typed), nothing runs. Documented in notes/ducklake.md.
+        // the query fails (typed), nothing runs. Documented in the README (DuckLake caveats).
         expect((await caught(sql`SELECT count(*) FROM notes WHERE body = ${v}`.fetch())).code).toBe('Sql');
       } else {
         expect(await sql`SELECT count(*) FROM notes WHERE body = ${v}`.fetchOneScalar()).toBe(1);

@@ -375,7 +375,7 @@ function duckdbScalar(api: Api, v: unknown, type: string): [DuckDBApi.DuckDBValu
 
 let converter: DuckDBApi.DuckDBValueConverter<unknown> | undefined;
 
-/** Result rows as plain objects; the JS type of each DuckDB type is documented in notes/ducklake.md. */
+/** Result rows as plain objects; the JS type of each DuckDB type is documented in the README (DuckLake: result types). */
 export function convertRows(api: Api, reader: DuckDBApi.DuckDBResultReader): Row[] {
   converter ??= makeConverter(api);
   const c = converter;
