@@ -79,12 +79,15 @@ const rawSdk = {
   writeLarge: (key: string, bytes: number) =>
     new Upload({ client: raw, params: { Bucket: bucket, Key: key, Body: Readable.from(body(bytes)) }, partSize: 8 * MiB, queueSize: 4, leavePartsOnError: false }).done(),
   readLarge: async (key: string) => drain((await raw.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as unknown as AsyncIterable<Uint8Array>),
+  // What a web ReadableStream (the Blob API's .stream()) costs on the raw SDK itself.
+  readLargeWeb: async (key: string) => drain((await raw.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToWebStream() as unknown as AsyncIterable<Uint8Array>),
   writeSmall: (key: string, data: Uint8Array) => raw.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: data.byteLength })),
   readSmall: async (key: string) => (await raw.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray(),
 };
 const ours = {
   writeLarge: (key: string, bytes: number) => millrace.writeS3File({ s3: key }, body(bytes)),
   readLarge: async (key: string) => drain((await millrace.loadS3FileStream({ s3: key })).stream() as unknown as AsyncIterable<Uint8Array>),
+  readLargeWeb: async (key: string) => drain((await millrace.loadS3FileStream({ s3: key })).stream() as unknown as AsyncIterable<Uint8Array>),
   writeSmall: (key: string, data: Uint8Array) => millrace.writeS3File({ s3: key }, data),
   readSmall: (key: string) => millrace.loadS3File({ s3: key }),
 };
@@ -130,6 +133,11 @@ const r = await compare(ROUNDS, async (impl) => {
   if (n !== LARGE) throw new Error(`read ${n} of ${LARGE}`);
 });
 report(`read ${LARGE / MiB} MiB (stream)`, r.ours, r.raw, 1.05);
+const rw = await compare(ROUNDS, async (impl) => {
+  const n = await impl.readLargeWeb('large.bin');
+  if (n !== LARGE) throw new Error(`read ${n} of ${LARGE}`);
+});
+report(`read ${LARGE / MiB} MiB as a web ReadableStream (control: raw SDK's transformToWebStream())`, rw.ours, rw.raw, 1.05);
 
 const small = new Uint8Array(4096).fill(7);
 const keys = Array.from({ length: SMALL }, (_, i) => `small/${i}.bin`);
