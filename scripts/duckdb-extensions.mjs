@@ -54,7 +54,7 @@ function parseArgs(argv) {
     else if (a === '--force') args.force = true;
     else if (a === '--quiet') args.quiet = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/duckdb-extensions.mjs [--dir DIR] [--only a,b] [--platform linux_amd64] [--force] [--quiet]');
+      console.log('usage: millrace-duckdb-extensions (or node scripts/duckdb-extensions.mjs) [--dir DIR] [--only a,b] [--platform linux_amd64] [--force] [--quiet]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }

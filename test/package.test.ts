@@ -3,7 +3,7 @@
  * windmill-client alias. Runs against the tsup build in dist/.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -109,4 +109,15 @@ describe('package', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('Hello Windmill!');
   });
+
+  it('ships the DuckDB extension provisioner as a bin', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
+    const bin = pkg.bin['millrace-duckdb-extensions']!;
+    expect(pkg.files).toContain(bin);
+    expect(readFileSync(join(root, bin), 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    const r = node([join(root, bin), '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/usage: .*--dir DIR/);
+  });
 });
+
