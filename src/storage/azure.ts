@@ -11,7 +11,7 @@ import type { AzureBlobStorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { checked, compareKeys, EMPTY, storageError, throwIfAborted, tracked, withinRange } from './util.js';
+import { compareKeys, downloaded, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 const BLOCK_SIZE = 8 * 1024 * 1024;
 const CONCURRENCY = 4;
@@ -118,14 +118,11 @@ class AzureStorage implements Storage {
     }
     const body = res.readableStreamBody as Readable | undefined;
     if (!body) return EMPTY;
-    const whole = opts.range && res._response.status !== 206 ? res.contentLength : undefined;
-    // A store that ignored the Range sent everything: keep only the requested bytes.
-    return checked(whole === undefined ? (body as AsyncIterable<Uint8Array>) : withinRange(body, opts.range!.start, opts.range!.end), {
-      expected: whole === undefined ? res.contentLength : Math.max(0, Math.min(opts.range!.end, whole) - opts.range!.start),
+    return downloaded(body, { partial: res._response.status === 206, length: res.contentLength }, {
+      range: opts.range,
       signal: opts.signal,
       describe: `Azure read ${JSON.stringify(key)}`,
       mapError: (e) => this.#error('read', key, e, opts.signal),
-      onClose: () => body.destroy(),
     });
   }
 

@@ -21,7 +21,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
-import { checked, EMPTY, storageError, throwIfAborted, tracked, withinRange } from './util.js';
+import { downloaded, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 /** Multipart part size and parallel parts: at most PART_SIZE * (QUEUE_SIZE + 1) bytes buffered per upload. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -119,15 +119,11 @@ class S3Storage implements Storage {
       if ((e as { name?: string }).name === 'InvalidRange') return EMPTY;
       throw this.#error('read', key, e, opts.signal);
     }
-    const body = res.Body as unknown as Readable;
-    const whole = opts.range && res.$metadata.httpStatusCode !== 206 ? res.ContentLength : undefined;
-    // A store that ignored the Range sent everything: keep only the requested bytes.
-    return checked(whole === undefined ? body : withinRange(body, opts.range!.start, opts.range!.end), {
-      expected: whole === undefined ? res.ContentLength : Math.max(0, Math.min(opts.range!.end, whole) - opts.range!.start),
+    return downloaded(res.Body as unknown as Readable, { partial: res.$metadata.httpStatusCode === 206, length: res.ContentLength }, {
+      range: opts.range,
       signal: opts.signal,
       describe: `S3 read ${JSON.stringify(key)}`,
       mapError: (e) => this.#error('read', key, e, opts.signal),
-      onClose: () => body.destroy(),
     });
   }
 

@@ -1,4 +1,5 @@
 /** Small pieces every backend needs: byte-order key comparison, checked streams, safe error causes. */
+import type { Readable } from 'node:stream';
 import { aborted, MillraceError, scrub, type ErrorCode } from '../errors.js';
 
 /** No bytes: what a read of an empty range yields. */
@@ -62,6 +63,26 @@ export function checked(
       }
     },
   };
+}
+
+/**
+ * A download's body, checked (see `checked`). When a ranged GET was answered with the whole
+ * object (no 206: a store that ignores Range), only the requested bytes are kept.
+ */
+export function downloaded(
+  body: Readable,
+  response: { partial: boolean; length: number | undefined },
+  opts: { range?: { start: number; end: number }; signal?: AbortSignal; describe: string; mapError: (e: unknown) => MillraceError },
+): AsyncIterable<Uint8Array> {
+  const { range } = opts;
+  const whole = range && !response.partial ? response.length : undefined;
+  return checked(whole === undefined || !range ? body : withinRange(body, range.start, range.end), {
+    expected: whole === undefined || !range ? response.length : Math.max(0, Math.min(range.end, whole) - range.start),
+    signal: opts.signal,
+    describe: opts.describe,
+    mapError: opts.mapError,
+    onClose: () => body.destroy(),
+  });
 }
 
 /**
