@@ -10,6 +10,9 @@
  *    raw postgres.js with millrace's exact wire text (`$1::BIGINT`, parameter type left to the
  *    server), so what the text costs the server is told apart from what millrace costs the client.
  *    Interleaved in rounds (order rotating) so drift and load bursts hit all sides alike.
+ *    Also each side alone in its own process (as a user's script runs one client), alternating:
+ *    in one process the two clients share postgres.js's JIT state, which the interleaved rounds
+ *    measure too.
  * 2. Cold first query: a fresh process's first statement, pool creation and connect included;
  *    the same for the embedded PGlite default (its first start creates the cluster).
  * Uses MILLRACE_TEST_PG_URL when set, otherwise starts a throwaway PostgreSQL like the test setup.
@@ -59,6 +62,33 @@ function cold(url: string | undefined, home: string): number {
   return JSON.parse(r.stdout.trim().split('\n').pop()!).ms;
 }
 
+/** Child mode: one side alone, warmed up, then QUERIES selects one at a time; prints {ms}. */
+async function isolatedChild(side: string, url: string): Promise<void> {
+  const { default: postgres } = await import('postgres');
+  const { configure } = await import('../src/config.js');
+  const { datatable } = await import('../src/sql/datatable.js');
+  const { close } = await import('../src/lifecycle.js');
+  await configure({ datatables: { main: url } });
+  const sql = datatable();
+  const raw = postgres(url, { max: 10, onnotice: () => {} });
+  const query =
+    side === 'ours'
+      ? (id: number) => sql`SELECT * FROM bench_friend WHERE id = ${id}`.fetchOne()
+      : async (id: number) => (await raw`SELECT * FROM bench_friend WHERE id = ${id}`)[0];
+  for (let i = 0; i < 3000; i++) await query(i);
+  const t0 = performance.now();
+  for (let i = 0; i < QUERIES; i++) await query((i * 7919) % 10000);
+  process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }) + '\n');
+  await raw.end();
+  await close();
+}
+
+function isolated(side: 'ours' | 'raw', url: string): number {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'datatable.ts'), '--isolated', side, url], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`isolated child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!).ms;
+}
+
 async function pointQueries(url: string) {
   process.env.MILLRACE_HOME = mkdtempSync(join(tmpdir(), 'millrace-bench-dt-'));
   const { default: postgres } = await import('postgres');
@@ -83,6 +113,11 @@ async function pointQueries(url: string) {
   const answers = [await ours(42), await theirs(42), await sameWire(42)];
   if (new Set(answers.map((a) => JSON.stringify(a))).size !== 1) throw new Error('different rows');
   for (let i = 0; i < 3000; i++) for (const f of Object.values(sides)) await f(i);
+  // Each side alone in its own process, alternating which goes first.
+  const iso: { ours: number[]; raw: number[] } = { ours: [], raw: [] };
+  for (let r = 0; r < (quick ? 2 : 6); r++) {
+    for (const who of r % 2 === 0 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const)) iso[who].push(isolated(who, url));
+  }
   const per = QUERIES / ROUNDS;
   const times: Record<Side, number[]> = { ours: [], raw: [], wire: [] };
   const cpu: Record<Side, number> = { ours: 0, raw: 0, wire: 0 };
@@ -112,6 +147,8 @@ async function pointQueries(url: string) {
     wireRatio: wireMs / rawMs,
     wireMedianRatio: median(times.wire.map((t, i) => t / times.raw[i]!)),
     cpuOurs: cpu.ours / QUERIES, cpuRaw: cpu.raw / QUERIES, cpuWire: cpu.wire / QUERIES,
+    iso,
+    isoRatio: median(iso.ours.map((t, i) => t / iso.raw[i]!)),
   };
 }
 
@@ -132,7 +169,8 @@ async function mainBench(): Promise<void> {
       `| What | millrace | raw postgres.js | ratio (target <= 1.10) |`,
       `| --- | --- | --- | --- |`,
       `| ${QUERIES.toLocaleString('en')} parameterized point selects, sequential | ${q.oursMs.toFixed(0)} ms (${((q.oursMs * 1000) / QUERIES).toFixed(1)} µs/query) | ${q.rawMs.toFixed(0)} ms (${((q.rawMs * 1000) / QUERIES).toFixed(1)} µs/query) | **${q.ratio.toFixed(3)}** (median of ${ROUNDS} rounds: ${q.medianRatio.toFixed(3)}) |`,
-      `| client CPU per query (user + system) | ${q.cpuOurs.toFixed(1)} µs | ${q.cpuRaw.toFixed(1)} µs | ${(q.cpuOurs / q.cpuRaw).toFixed(3)} |`,
+      `| the same, each side alone in its own process (${q.iso.ours.length} alternating runs; median of run ratios) | ${median(q.iso.ours).toFixed(0)} ms | ${median(q.iso.raw).toFixed(0)} ms | **${q.isoRatio.toFixed(3)}** (runs: millrace ${q.iso.ours.map((x) => x.toFixed(0)).join(', ')}; raw ${q.iso.raw.map((x) => x.toFixed(0)).join(', ')}) |`,
+      `| client CPU per query (user + system), in one process | ${q.cpuOurs.toFixed(1)} µs | ${q.cpuRaw.toFixed(1)} µs | ${(q.cpuOurs / q.cpuRaw).toFixed(3)} |`,
       `| control: raw postgres.js sending millrace's wire text | | ${q.wireMs.toFixed(0)} ms (${((q.wireMs * 1000) / QUERIES).toFixed(1)} µs/query, CPU ${q.cpuWire.toFixed(1)} µs) | ${q.wireRatio.toFixed(3)} (median of ${ROUNDS} rounds: ${q.wireMedianRatio.toFixed(3)}) |`,
       ``,
       `Load average (1, 5, 15 min) before measuring: ${q.loadBefore.map((x) => x.toFixed(1)).join(', ')}; after: ${q.loadAfter.map((x) => x.toFixed(1)).join(', ')} (the machine is shared; wall-clock ratios are noisy under load).`,
@@ -143,6 +181,7 @@ async function mainBench(): Promise<void> {
       `| Embedded PGlite, first start (creates the cluster) | ${coldEmbeddedFirst.toFixed(0)} |`,
       `| Embedded PGlite, existing data dir (median of 3) | ${coldEmbedded.toFixed(0)} |`,
       ``,
+      `In one process the two clients share postgres.js's code and its JIT state, and rounds of 50 alternate between them; a user's script runs one client, which the isolated runs measure.`,
       `All sides use a pool of 10 connections and named prepared statements, one round trip per query and no transaction; rounds rotate who goes first.`,
       `The user's template is the same for millrace and raw; millrace sends it as \`${'$'}1::BIGINT\` (windmill-client's type inference) with the parameter type left to the server, raw as \`${'$'}1\` (the control row shows what that text costs).`,
       `millrace's extra work per query: compile the template (\`::type\` annotations cached per call site), a \`;\` check instead of the split scan, typed binds, a plain-array copy of the rows.`,
@@ -157,4 +196,5 @@ async function mainBench(): Promise<void> {
 }
 
 if (process.argv[2] === '--cold') await coldChild(process.argv[3] || undefined);
+else if (process.argv[2] === '--isolated') await isolatedChild(process.argv[3]!, process.argv[4]!);
 else await mainBench();
