@@ -1,6 +1,6 @@
 /** Small pieces every backend needs: byte-order key comparison, checked streams, safe error causes. */
 import type { Readable } from 'node:stream';
-import { aborted, MillraceError, scrub, type ErrorCode } from '../errors.js';
+import { aborted, MillraceError, sanitizedCause, scrub, type ErrorCode } from '../errors.js';
 
 /** No bytes: what a read of an empty range yields. */
 export const EMPTY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
@@ -136,12 +136,12 @@ export function tracked(source: AsyncIterable<Uint8Array>, onChunk?: (n: number)
  */
 export function safeCause(e: unknown, secrets: readonly (string | undefined)[]): Error {
   if (e instanceof MillraceError) return e;
-  const src = (e ?? {}) as { name?: string; message?: string; code?: string; Code?: string; statusCode?: number; $metadata?: { httpStatusCode?: number; requestId?: string } };
-  const message = scrub(typeof src.message === 'string' ? src.message : String(e), secrets);
-  const out = new Error(message) as Error & { code?: string; status?: number; requestId?: string };
-  out.name = scrub(src.name ?? 'Error', secrets);
-  const code = src.code ?? src.Code;
-  if (typeof code === 'string') out.code = scrub(code, secrets);
+  const clean = (text: string) => scrub(text, secrets);
+  const src = (e ?? {}) as { Code?: unknown; statusCode?: number; $metadata?: { httpStatusCode?: number; requestId?: string } };
+  const out = sanitizedCause(e, clean) as Error & { code?: string; status?: number; requestId?: string };
+  out.name = clean(out.name);
+  // AWS service errors name their code `Code`.
+  if (out.code === undefined && typeof src.Code === 'string') out.code = clean(src.Code);
   const status = src.$metadata?.httpStatusCode ?? src.statusCode;
   if (typeof status === 'number') out.status = status;
   if (src.$metadata?.requestId) out.requestId = src.$metadata.requestId;
