@@ -62,15 +62,19 @@ function cold(url: string | undefined, home: string): number {
   return JSON.parse(r.stdout.trim().split('\n').pop()!).ms;
 }
 
-/** Child mode: one side alone, warmed up, then QUERIES selects one at a time; prints {ms}. */
-async function isolatedChild(side: string, url: string): Promise<void> {
+/** millrace's datatable and a raw postgres.js pool of the same size, on the same server. */
+async function clients(url: string) {
   const { default: postgres } = await import('postgres');
   const { configure } = await import('../src/config.js');
   const { datatable } = await import('../src/sql/datatable.js');
   const { close } = await import('../src/lifecycle.js');
   await configure({ datatables: { main: url } });
-  const sql = datatable();
-  const raw = postgres(url, { max: 10, onnotice: () => {} });
+  return { sql: datatable(), raw: postgres(url, { max: 10, onnotice: () => {} }), close };
+}
+
+/** Child mode: one side alone, warmed up, then QUERIES selects one at a time; prints {ms}. */
+async function isolatedChild(side: string, url: string): Promise<void> {
+  const { sql, raw, close } = await clients(url);
   const query =
     side === 'ours'
       ? (id: number) => sql`SELECT * FROM bench_friend WHERE id = ${id}`.fetchOne()
@@ -91,15 +95,9 @@ function isolated(side: 'ours' | 'raw', url: string): number {
 
 async function pointQueries(url: string) {
   process.env.MILLRACE_HOME = mkdtempSync(join(tmpdir(), 'millrace-bench-dt-'));
-  const { default: postgres } = await import('postgres');
-  const { configure } = await import('../src/config.js');
-  const { datatable } = await import('../src/sql/datatable.js');
-  const { close } = await import('../src/lifecycle.js');
-  await configure({ datatables: { main: url } });
-  const sql = datatable();
+  const { sql, raw, close } = await clients(url);
   await sql`DROP TABLE IF EXISTS bench_friend; CREATE TABLE bench_friend (id int PRIMARY KEY, name text, score float8);
     INSERT INTO bench_friend SELECT i, 'name ' || i, i * 1.5 FROM generate_series(0, 9999) i`.execute();
-  const raw = postgres(url, { max: 10, onnotice: () => {} });
 
   const ours = async (id: number) => sql`SELECT * FROM bench_friend WHERE id = ${id}`.fetchOne();
   const theirs = async (id: number) => (await raw`SELECT * FROM bench_friend WHERE id = ${id}`)[0];
