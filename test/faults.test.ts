@@ -12,6 +12,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configure, loadS3File, loadS3FileStream, statS3File, writeS3File, type StorageConfig } from '../src/s3.js';
 import { close } from '../src/lifecycle.js';
+import { MillraceError } from '../src/errors.js';
 import { azureStorage, freshHome, s3Storage } from './helpers/storage.js';
 
 freshHome('faults');
@@ -243,5 +244,68 @@ describe('Azure faults', () => {
     const gets = log.filter((e) => e.method === 'GET');
     expect(gets).toHaveLength(1);
     expect(gets[0]).toMatchObject({ status: 206, length: '300' });
+  });
+});
+
+/** A response body sent in `pieces` chunks; with `failAt`, the stream errors before that chunk. */
+function pieces(data: Uint8Array, count: number, failAt?: number): ReadableStream<Uint8Array> {
+  const size = Math.ceil(data.byteLength / count);
+  let i = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (i === failAt) return c.error(new Error('connection dropped'));
+      if (i * size >= data.byteLength) return c.close();
+      c.enqueue(data.slice(i * size, ++i * size));
+    },
+  });
+}
+
+/** Byte equality without vitest's element-by-element diff, which takes seconds on a MiB. */
+function expectBytes(actual: Uint8Array, expected: Uint8Array) {
+  expect(actual.byteLength).toBe(expected.byteLength);
+  expect(Buffer.compare(actual, expected)).toBe(0);
+}
+
+async function readStream(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+describe.each([
+  { backend: 's3', storage: () => s3Storage('webstream'), base: (c: StorageConfig) => `${inject('s3').endPoint}/${(c as { bucket: string }).bucket}`, headers: {} as Record<string, string> },
+  { backend: 'azure_blob', storage: () => azureStorage('webstream'), base: (c: StorageConfig) => `${inject('azure').endpoint}/${(c as { containerName: string }).containerName}`, headers: { 'x-ms-blob-type': 'BlockBlob' } },
+])('loadS3FileStream().stream() on $backend: the web stream keeps every check', ({ storage, base: baseOf, headers }) => {
+  let base: string;
+  const data = new Uint8Array(MiB).map((_, i) => (i * 13) % 241);
+  beforeAll(async () => {
+    const cfg = await storage();
+    base = baseOf(cfg);
+    await configure({ storage: cfg });
+    await writeS3File({ s3: 'web.bin' }, data);
+  });
+  const answer = (body: ReadableStream<Uint8Array> | Uint8Array, length: number, status = 200) =>
+    new HttpResponse(body, { status, headers: { 'content-length': String(length), etag: '"web"', ...headers } });
+
+  it('streams the whole file in many chunks, byte-identical', async () => {
+    server.use(http.get(`${base}/web.bin`, () => answer(pieces(data, 40), data.byteLength)));
+    expectBytes(await readStream((await loadS3FileStream({ s3: 'web.bin' })).stream()), data);
+  });
+
+  it('fails a truncated body instead of ending short', async () => {
+    server.use(http.get(`${base}/web.bin`, () => answer(pieces(data.subarray(0, 300_000), 10), data.byteLength)));
+    await expect(readStream((await loadS3FileStream({ s3: 'web.bin' })).stream())).rejects.toMatchObject({ code: 'Storage', message: expect.stringMatching(/truncated|web\.bin/) });
+  });
+
+  it('fails a body that breaks off halfway with a typed error', async () => {
+    server.use(http.get(`${base}/web.bin`, () => answer(pieces(data, 20, 8), data.byteLength)));
+    const err = await readStream((await loadS3FileStream({ s3: 'web.bin' })).stream()).catch((e) => e);
+    expect(err).toBeInstanceOf(MillraceError);
+    expect(err.code).toBe('Storage');
+  });
+
+  it('keeps a slice spanning many chunks when the store ignores Range', async () => {
+    server.use(http.get(`${base}/web.bin`, () => answer(pieces(data, 40), data.byteLength)));
+    const blob = await loadS3FileStream({ s3: 'web.bin' });
+    expectBytes(await readStream(blob.slice(100_001, 900_003).stream()), data.subarray(100_001, 900_003));
+    expectBytes(await readStream(blob.slice(-7).stream()), data.subarray(-7));
   });
 });

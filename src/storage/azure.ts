@@ -88,7 +88,8 @@ class AzureStorage implements Storage {
 
   #error(op: string, key: string, e: unknown, signal?: AbortSignal): MillraceError {
     if (e instanceof MillraceError) return e;
-    if (signal?.aborted || (e as Error)?.name === 'AbortError') return aborted(signal);
+    // Only the caller's signal makes an abort: the SDKs also name a dropped connection AbortError.
+    if (signal?.aborted) return aborted(signal);
     const err = e as { name?: string; code?: string; statusCode?: number; message?: string };
     const where = `${JSON.stringify(key)} in container ${JSON.stringify(this.containerName)}`;
     if (err.code === 'ContainerNotFound') return storageError('StorageNotConfigured', `Azure container ${JSON.stringify(this.containerName)} does not exist`, e, this.#secrets);

@@ -94,7 +94,8 @@ class S3Storage implements Storage {
 
   #error(op: string, key: string, e: unknown, signal?: AbortSignal): MillraceError {
     if (e instanceof MillraceError) return e;
-    if (signal?.aborted || (e as Error)?.name === 'AbortError') return aborted(signal);
+    // Only the caller's signal makes an abort: the SDKs also name a dropped connection AbortError.
+    if (signal?.aborted) return aborted(signal);
     const err = e as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
     const status = err.$metadata?.httpStatusCode;
     const where = `${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)}`;
