@@ -3,6 +3,7 @@ import { aborted, MillraceError } from './errors.js';
 import { parseS3Object, type S3Object, type S3ObjectRecord } from './s3object.js';
 import { getStorage, type Storage, type StorageSelector } from './storage/index.js';
 import type { ObjectMeta, PutBody } from './storage/types.js';
+import { feed, type Feed, type StreamController } from './storage/util.js';
 
 /** Options accepted in place of the positional tail of every file function. */
 export type FileOptions = {
@@ -116,17 +117,16 @@ class StoredBlob extends Blob {
   override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
     if (this.size === 0) return new ReadableStream({ start: (c) => c.close() });
     const range = { start: this.#start, end: this.#end };
-    let it: AsyncIterator<Uint8Array> | undefined;
+    let source: Feed | undefined;
     // The only web-stream layer between storage and the caller: the GET starts on the first pull.
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
-        it ??= (await this.#storage.get(this.#key, { range, signal: this.#signal }))[Symbol.asyncIterator]();
-        const { done, value } = await it.next();
-        if (done) controller.close();
-        else controller.enqueue(value as Uint8Array<ArrayBuffer>);
+        if (source) return source.pull();
+        source = feed(await this.#storage.get(this.#key, { range, signal: this.#signal }), controller as StreamController);
+        return source.pull();
       },
       cancel: async () => {
-        await it?.return?.();
+        await source?.cancel();
       },
     });
   }
