@@ -75,6 +75,9 @@ async function readAll(stream: AsyncIterable<Uint8Array>, onProgress?: (n: numbe
   return out;
 }
 
+/** How far a Blob's web stream reads ahead of its reader: a few socket chunks, so the source is not paused after each one. */
+const READ_AHEAD: QueuingStrategy<Uint8Array> = { highWaterMark: 256 * 1024, size: (chunk) => chunk.byteLength };
+
 /**
  * A Blob over a stored object that reads lazily: `.stream()` streams from storage,
  * `.slice(a, b)` becomes a range read, nothing is buffered before the caller reads.
@@ -128,7 +131,7 @@ class StoredBlob extends Blob {
       cancel: async () => {
         await source?.cancel();
       },
-    });
+    }, READ_AHEAD);
   }
 
   override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
