@@ -147,8 +147,12 @@ describe('result collection', () => {
     expect(r).toEqual([null, null, null]);
   });
 
-  it('rejects an unknown mode', async () => {
-    await expect(single().fetch({ resultCollection: 'everything' as never })).rejects.toMatchObject({ code: 'InvalidArgument' });
+  it('rejects an unknown mode or an empty statement, as a rejected promise (never a synchronous throw)', async () => {
+    const badMode = single().fetch({ resultCollection: 'everything' as never });
+    await expect(badMode).rejects.toMatchObject({ code: 'InvalidArgument' });
+    const empty = datatable()` ; -- nothing`.fetchOne();
+    expect(empty).toBeInstanceOf(Promise);
+    await expect(empty).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 
   it('runs several statements in one transaction: a failure rolls all back', async () => {

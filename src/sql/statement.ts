@@ -114,17 +114,22 @@ class Statement<T> implements SqlStatement<T> {
     await this.#run(params, 'last_statement_all_rows');
   }
 
-  /** The one async step of every fetch: no await on an engine that is already there. */
-  async #run(params: FetchParams<ResultCollection>, fixedMode: ResultCollection | undefined): Promise<unknown> {
-    const mode = fixedMode ?? params.resultCollection ?? 'last_statement_all_rows';
-    if (!RESULT_COLLECTIONS.includes(mode)) {
-      throw new MillraceError('InvalidArgument', `Unknown resultCollection ${JSON.stringify(mode)}; expected one of ${RESULT_COLLECTIONS.join(', ')}`);
+  /** The one async step of every fetch: no await on an engine that is already there, no extra promise around its result. */
+  #run(params: FetchParams<ResultCollection>, fixedMode: ResultCollection | undefined): Promise<unknown> {
+    try {
+      const mode = fixedMode ?? params.resultCollection ?? 'last_statement_all_rows';
+      if (!fixedMode && !RESULT_COLLECTIONS.includes(mode)) {
+        throw new MillraceError('InvalidArgument', `Unknown resultCollection ${JSON.stringify(mode)}; expected one of ${RESULT_COLLECTIONS.join(', ')}`);
+      }
+      const statements = (this.#statements ??= splitStatements(this.compiled()));
+      if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
+      const found = this.#engine();
+      const results = 'run' in found ? found.run(statements, params?.signal) : found.then((engine) => engine.run(statements, params?.signal));
+      return results.then((rows) => collect(rows, mode));
+    } catch (e) {
+      // Bad input rejects like a failed query: fetch() never throws synchronously.
+      return Promise.reject(e);
     }
-    const statements = (this.#statements ??= splitStatements(this.compiled()));
-    if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
-    const found = this.#engine();
-    const engine = 'run' in found ? found : await found;
-    return collect(await engine.run(statements, params?.signal), mode);
   }
 }
 
