@@ -62,7 +62,7 @@ async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>
 
 const LARGE = (quick ? 64 : 256) * MiB;
 const ROUNDS = quick ? 4 : 8;
-const READ_ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? (quick ? 4 : 20));
+const READ_ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? (quick ? 4 : 60));
 const SMALL_ROUNDS = quick ? 4 : 6;
 const SMALL = quick ? 500 : 2000;
 const bucket = 'bench-files';
