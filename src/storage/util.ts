@@ -79,12 +79,16 @@ export class CheckedBody implements AsyncIterableIterator<Uint8Array> {
     this.#gen = (async function* () {})(); // iterating it now would race the pushed chunks
     const count = this.#counter();
     let over = false;
-    const stop = (e?: unknown) => {
-      if (over) return;
+    /** Stops listening and releases the source; both the end of the body and a cancel come here. */
+    const detach = () => {
       over = true;
       src.off('data', onData);
       this.#opts.signal?.removeEventListener('abort', onAbort);
       this.#close();
+    };
+    const stop = (e?: unknown) => {
+      if (over) return;
+      detach();
       if (e === undefined) controller.close();
       else controller.error(this.#failure(e));
     };
@@ -110,9 +114,7 @@ export class CheckedBody implements AsyncIterableIterator<Uint8Array> {
         if (!over) src.resume();
       },
       cancel: async () => {
-        over = true;
-        src.off('data', onData);
-        this.#close();
+        if (!over) detach();
       },
     };
   }
