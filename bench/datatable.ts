@@ -26,6 +26,8 @@ const here = import.meta.dirname;
 const quick = process.env.BENCH_QUICK === '1';
 const QUERIES = quick ? 1000 : 10_000;
 const ROUNDS = quick ? 20 : 200;
+// Pairs of isolated runs: one run's time swings by 20 % either way on this machine, so the median needs many.
+const ISO_PAIRS = Number(process.env.BENCH_ISO_PAIRS ?? 30);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -125,7 +127,7 @@ async function pointQueries(url: string) {
   // Each side alone in its own process, alternating which goes first.
   const iso: { ours: number[]; raw: number[] } = { ours: [], raw: [] };
   const isoCpu: { ours: number[]; raw: number[] } = { ours: [], raw: [] };
-  for (let r = 0; r < (quick ? 2 : 10); r++) {
+  for (let r = 0; r < (quick ? 2 : ISO_PAIRS); r++) {
     for (const who of r % 2 === 0 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const)) {
       const run = isolated(who, url);
       iso[who].push(run.ms);
