@@ -73,14 +73,15 @@ export class PostgresPool {
   }
 
   /**
-   * The common case: one statement, no transaction; the caller has entered. `started` receives the
-   * query (to cancel it).
+   * The common case: one statement, no transaction; the caller has bound the parameters and entered.
+   * `started` receives the query (to cancel it).
    *
-   * Kept small on purpose, with the parameters bound by the caller: V8 then inlines postgres.js's
+   * Kept small on purpose, with binding and entering left to the two callers: V8 then inlines postgres.js's
    * `Query` constructor here. When it did not (this function doing more, or chaining `.then` on the
    * query instead of awaiting it), the young generation promoted every finished query's objects
    * until the next full collection: about 20 % more time per sequential select and full collections
-   * every few seconds (bench/results/datatable.md has the measurements).
+   * every few seconds (bench/results/datatable.md has the measurements). The callers repeat their two
+   * lines instead of sharing a helper: one in between was measured to bring the promotion back.
    */
   async #runOne(statement: CompiledSql, params: never[], ctx: RunContext, started?: (query: { cancel(): unknown }) => void): Promise<Row[][]> {
     try {
@@ -158,9 +159,8 @@ export class PostgresPool {
 
   #leave(): void {
     if (--this.#busy > 0) return;
-    // Right away, not deferred with setImmediate: a pending immediate per statement made the young
-    // generation promote each finished query (about 20 % slower sequential selects, measured), while
-    // ref()/unref() only flip a flag on the libuv handle.
+    // Right away rather than deferred with setImmediate: ref()/unref() only flip a flag on the libuv
+    // handle, which costs less than an Immediate per statement.
     this.#referenced = false;
     for (const h of this.#handles) {
       if (h.socket.destroyed) this.#handles.delete(h);
