@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { aborted, MillraceError } from './errors.js';
 import { parseS3Object, type S3Object, type S3ObjectRecord } from './s3object.js';
-import { getStorage, type Storage, type StorageSelector } from './storage/index.js';
-import type { ObjectMeta, PutBody } from './storage/types.js';
-import { feed, type Feed, type StreamController } from './storage/util.js';
+import { feed, getStorage, type Feed, type ObjectMeta, type PutBody, type Storage, type StorageSelector, type StreamController } from './storage/index.js';
 
 /** Options accepted in place of the positional tail of every file function. */
 export type FileOptions = {

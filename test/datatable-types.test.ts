@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
 import { configure } from '../src/config.js';
-import { close } from '../src/lifecycle.js';
+import { close } from '../src/runtime.js';
 import { datatable } from '../src/sql/datatable.js';
 import { freshDatabase } from './setup/pgdb.js';
 

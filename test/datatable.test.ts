@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { configure } from '../src/config.js';
-import { close } from '../src/lifecycle.js';
+import { close } from '../src/runtime.js';
 import { datatable } from '../src/sql/datatable.js';
 import { RESULT_COLLECTIONS } from '../src/sql/statement.js';
 import { MillraceError, SqlError } from '../src/errors.js';
