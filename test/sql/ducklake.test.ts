@@ -7,9 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configure, close, ducklake, getConfig, isMillraceError, listS3Files, MillraceError, SqlError } from '../src/index.js';
-import { createBucket, ensureExtensions, freshHome } from './helpers/ducklake.js';
-import { HOSTILE } from './helpers/hostile.js';
+import { configure, close, ducklake, getConfig, isMillraceError, listS3Files, MillraceError, SqlError } from '../../src/index.js';
+import { createBucket, ensureExtensions, freshHome } from '../helpers/ducklake.js';
+import { HOSTILE } from '../helpers/hostile.js';
 
 const home = freshHome('ducklake');
 let extensionDirectory = '';
@@ -265,7 +265,7 @@ describe('errors', () => {
 });
 
 describe('bad configuration (each in a child process, so this file keeps its lake)', () => {
-  const runner = resolve(__dirname, 'helpers', 'ducklake-child.ts');
+  const runner = resolve(__dirname, '..', 'helpers', 'ducklake-child.ts');
   function child(scenario: string, env: Record<string, string> = {}) {
     const started = Date.now();
     const r = spawnSync(process.execPath, ['--import', 'tsx', runner, scenario], {

@@ -4,10 +4,10 @@
  * and the table beside them survives.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { close, configure, datatable, ducklake, MillraceError, type SqlTemplateFunction } from '../src/index.js';
-import { ensureExtensions, freshHome } from './helpers/ducklake.js';
-import { HOSTILE, HOSTILE_NAMES } from './helpers/hostile.js';
-import { freshDatabase } from './setup/pgdb.js';
+import { close, configure, datatable, ducklake, MillraceError, type SqlTemplateFunction } from '../../src/index.js';
+import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
+import { HOSTILE, HOSTILE_NAMES } from '../helpers/hostile.js';
+import { freshDatabase } from '../setup/pgdb.js';
 
 freshHome('injection');
 

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect, inject, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
-import { configure } from '../src/config.js';
-import { close } from '../src/runtime.js';
-import { datatable } from '../src/sql/datatable.js';
-import { RESULT_COLLECTIONS } from '../src/sql/statement.js';
-import { MillraceError, SqlError } from '../src/errors.js';
-import { HOSTILE } from './helpers/hostile.js';
-import { freshDatabase } from './setup/pgdb.js';
+import { configure } from '../../src/config.js';
+import { close } from '../../src/runtime.js';
+import { datatable } from '../../src/sql/datatable.js';
+import { RESULT_COLLECTIONS } from '../../src/sql/statement.js';
+import { MillraceError, SqlError } from '../../src/errors.js';
+import { HOSTILE } from '../helpers/hostile.js';
+import { freshDatabase } from '../setup/pgdb.js';
 
 process.env.MILLRACE_HOME = mkdtempSync(join(tmpdir(), 'millrace-dt-'));
 
