@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configure, getConfig, redact } from '../src/config.js';
-import { close } from '../src/lifecycle.js';
-import { loadS3File, writeS3File } from '../src/s3.js';
+import { close } from '../src/runtime.js';
+import { loadS3File, writeS3File } from '../src/entries/s3.js';
 import { freshHome } from './helpers/storage.js';
 
 const home = freshHome('config');
