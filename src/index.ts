@@ -4,10 +4,11 @@
  */
 import * as files from './s3.js';
 import * as sql from './sql.js';
+import { getConfig } from './config.js';
 
 export * from './s3.js';
 export * from './sql.js';
 export { type MillraceConfig, type ResolvedConfig, getConfig } from './config.js';
 
-const millrace = { ...files, ...sql };
+const millrace = { ...files, ...sql, getConfig };
 export default millrace;
