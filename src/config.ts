@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import { MillraceError, scrub } from './errors.js';
 import { checkedType, configError, fields } from './fields.js';
 import { close } from './runtime.js';
@@ -75,15 +76,18 @@ function readFile(path: string, what: string): string {
   }
 }
 
+/** JSON with comments and trailing commas (JSONC), as the README's examples are written. */
 function parseJson(text: string, where: string): MillraceConfig {
-  try {
-    return JSON.parse(text) as MillraceConfig;
-  } catch (e) {
-    // V8's message may quote the text around the error, which may be a secret: say where, never what.
-    const position = /at position (\d+)/.exec((e as Error).message);
-    const line = position ? ` at line ${text.slice(0, Number(position[1])).split('\n').length}` : '';
-    throw new MillraceError('Config', `${where}: invalid JSON${line}`);
+  const errors: ParseError[] = [];
+  const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false }) as MillraceConfig;
+  const first = errors[0];
+  if (first) {
+    // Say where and what kind of error, never the text around it: a config may hold a secret.
+    const before = text.slice(0, first.offset).split('\n');
+    const what = printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    throw new MillraceError('Config', `${where}: invalid JSON at line ${before.length}, column ${before.at(-1)!.length + 1}: ${what}`);
   }
+  return value;
 }
 
 /** `./.millrace` unless `MILLRACE_HOME` moves it. */
@@ -106,7 +110,7 @@ export function resolveConfig({ config, source }: { config: MillraceConfig; sour
     ducklakes: mapOf(c.ducklakes, 'ducklakes', checkDucklake),
     duckdb: checkDuckDB(c.duckdb ?? {}, 'duckdb'),
   };
-  // Extensions provisioned into the home folder (`npm run extensions`) are used without any config.
+  // Extensions provisioned into the home folder (`npx millrace-duckdb-extensions`) are used without any config.
   const homeExtensions = resolve(home, 'duckdb-extensions');
   if (out.duckdb.extensionDirectory === undefined && existsSync(homeExtensions)) out.duckdb.extensionDirectory = homeExtensions;
   out.datatables.main ??= { type: 'embedded', dataDir: resolve(home, 'datatable') };

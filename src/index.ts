@@ -4,10 +4,11 @@
  */
 import * as files from './entries/s3.js';
 import * as sql from './entries/sql.js';
+import { getConfig } from './config.js';
 
 export * from './entries/s3.js';
 export * from './entries/sql.js';
 export { type MillraceConfig, type ResolvedConfig, getConfig } from './config.js';
 
-const millrace = { ...files, ...sql };
+const millrace = { ...files, ...sql, getConfig };
 export default millrace;

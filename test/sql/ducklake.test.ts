@@ -281,7 +281,7 @@ describe('bad configuration (each in a child process, so this file keeps its lak
     expect(r.status).toBe(0);
     expect(r.out.code).toBe('ExtensionMissing');
     expect(r.out.message).toContain('"ducklake"');
-    expect(r.out.message).toContain('npm run extensions');
+    expect(r.out.message).toContain('npx millrace-duckdb-extensions --dir ');
   });
 
   it('an unreachable PostgreSQL catalog is a Connection error without the password, and no hang', () => {

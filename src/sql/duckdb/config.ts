@@ -11,7 +11,7 @@ export type CatalogConfig =
 export type DucklakeConfig = { catalog: CatalogConfig; storage?: string; prefix?: string };
 
 export type DuckDBConfig = {
-  /** A folder holding `<version>/<platform>/<name>.duckdb_extension` files; see `npm run extensions`. */
+  /** A folder holding `<version>/<platform>/<name>.duckdb_extension` files; see `npx millrace-duckdb-extensions`. */
   extensionDirectory?: string;
   settings?: Record<string, string | number | boolean>;
 };

@@ -24,8 +24,8 @@ export function toSqlError(e: unknown, sql: string, params: readonly BoundParam[
 
 export function extensionMissing(name: string, dir: string | undefined, cause: unknown): MillraceError {
   const where = dir
-    ? `it is not in duckdb.extensionDirectory (${dir}); run \`npm run extensions -- --dir ${dir}\` to provision it there`
-    : 'DuckDB could not install it (no network?); run `npm run extensions` and set duckdb.extensionDirectory to the folder it prints';
+    ? `it is not in duckdb.extensionDirectory (${dir}); run \`npx millrace-duckdb-extensions --dir ${dir}\` to provision it there`
+    : 'DuckDB could not install it (no network?); run `npx millrace-duckdb-extensions`, which provisions <MILLRACE_HOME>/duckdb-extensions (used with no config)';
   return new MillraceError('ExtensionMissing', `DuckDB extension "${name}" is not available: ${where}`, { cause: sanitizedCause(cause) });
 }
 
