@@ -3,14 +3,14 @@
  * client's process, and in one process the server's garbage is collected on the client's time.
  * Prints `{"port": n}` once listening; closes when its stdin ends (the parent exited or closed it).
  *
- *   node --import tsx bench/s3rver-process.ts <directory>
+ *   node --import tsx bench/s3rver-process.ts <directory> [address]   (default 127.0.0.1)
  */
 import '../test/setup/s3rver-openssl3.js';
 
 const { default: S3rver } = (await import('s3rver')) as unknown as {
   default: new (o: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
 };
-const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[2] });
+const server = new S3rver({ address: process.argv[3] ?? '127.0.0.1', port: 0, silent: true, directory: process.argv[2] });
 const { port } = await server.run();
 process.stdout.write(JSON.stringify({ port }) + '\n');
 process.stdin.resume();
