@@ -4,6 +4,7 @@
  * reference results (row counts and checksums, plain DuckDB on the generated tables) are kept
  * beside them. Both are cached: a second run at the same scale factor only checks the marker.
  */
+import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ export async function ensureSources(opts: { sf: number; s3: S3; bucket: string; 
     const conn = await instance.connect();
     const tmp = mkdtempSync(join(tmpdir(), 'millrace-tpcds-gen-'));
     try {
-      await conn.run('LOAD tpcds');
+      await loadTpcds(conn, opts.extensionDirectory);
       let t0 = performance.now();
       await conn.run(`CALL dsdgen(sf=${Number(sf)})`);
       log(`dsdgen(sf=${sf}): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -59,4 +60,21 @@ export async function ensureSources(opts: { sf: number; s3: S3; bucket: string; 
   } finally {
     await wmill.close();
   }
+}
+
+/** LOAD tpcds, provisioning its wheel from PyPI into the extension folder first if it is not there. */
+async function loadTpcds(conn: { run(sql: string): Promise<unknown> }, dir: string): Promise<void> {
+  try {
+    await conn.run('LOAD tpcds');
+    return;
+  } catch {
+    // Not provisioned yet: the extensions script fetches it like the others.
+  }
+  const script = join(import.meta.dirname, '..', '..', 'scripts', 'duckdb-extensions.mjs');
+  const r = spawnSync(process.execPath, [script, '--dir', dir, '--only', 'tpcds', '--quiet'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`the tpcds extension is not in ${dir} and could not be provisioned (${r.stderr.trim()}); ` +
+      `put DuckDB's tpcds.duckdb_extension there (PyPI wheel duckdb-extension-tpcds, same version as DuckDB)`);
+  }
+  await conn.run('LOAD tpcds');
 }

@@ -4,7 +4,7 @@
  * a test puts them in a network namespace with `prefix`, e.g. ['ip', 'netns', 'exec', 'hub']).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,8 @@ export function freePort(): Promise<number> {
 export type Postgres = { host: string; port: number; user: string; url: string; stop(): void };
 
 /** A fresh cluster in a temp folder, run as the `postgres` user when we are root (it refuses root). */
-export async function startPostgres(opts: { host?: string; port?: number; prefix?: string[] } = {}): Promise<Postgres> {
+/** `clients`: a CIDR trusted besides loopback (the namespace test's private range). */
+export async function startPostgres(opts: { host?: string; port?: number; prefix?: string[]; clients?: string } = {}): Promise<Postgres> {
   const host = opts.host ?? '127.0.0.1';
   const prefix = opts.prefix ?? [];
   const dir = mkdtempSync(join(tmpdir(), 'millrace-tpcds-pg-'));
@@ -49,6 +50,7 @@ export async function startPostgres(opts: { host?: string; port?: number; prefix
   else chownSync(dir, process.getuid!(), process.getgid!());
   const port = opts.port ?? (await freePort());
   run(pgBin('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+  if (opts.clients) appendFileSync(join(data, 'pg_hba.conf'), `host all all ${opts.clients} trust\n`);
   const settings = `-p ${port} -k ${dir} -c listen_addresses=${host} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
   run(pgBin('pg_ctl'), ['-D', data, '-o', settings, '-l', join(dir, 'log'), '-w', 'start']);
   return {
@@ -77,10 +79,11 @@ export function psql(pg: Postgres, sql: string, prefix: string[] = []): string {
 export type S3Server = { endPoint: string; accessKey: string; secretKey: string; region: string; stop(): Promise<void> };
 
 /** s3rver in a child process on `directory` (kept: a cache folder survives between runs). */
-export async function startS3(directory: string, opts: { host?: string; prefix?: string[] } = {}): Promise<S3Server> {
+export async function startS3(directory: string, opts: { host?: string; prefix?: string[]; buckets?: string[] } = {}): Promise<S3Server> {
   mkdirSync(directory, { recursive: true });
   const argv = [...(opts.prefix ?? []), process.execPath, '--import', 'tsx', join(import.meta.dirname, '..', 's3rver-process.ts'), directory, opts.host ?? '127.0.0.1'];
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: join(import.meta.dirname, '..', '..'), stdio: ['pipe', 'pipe', 'inherit'] });
+  const env = { ...process.env, S3RVER_BUCKETS: (opts.buckets ?? []).join(',') };
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: join(import.meta.dirname, '..', '..'), env, stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line).port));
