@@ -17,7 +17,18 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|
 export class DuckDBEngine implements SqlEngine {
   readonly dialect = duckdbDialect;
 
+  #inTransaction = false;
+
   constructor(readonly connection: Connection) {}
+
+  /** Whether the SQL left a transaction open (`BEGIN` without `COMMIT`): the pool then keeps this connection for what follows. */
+  get inTransaction(): boolean {
+    return this.#inTransaction;
+  }
+
+  close(): void {
+    this.connection.close();
+  }
 
   run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]> {
     const conn = this.connection;
@@ -35,10 +46,15 @@ export class DuckDBEngine implements SqlEngine {
           results.push(await this.#one(s));
         }
         if (wrap) await conn.raw.run('COMMIT');
+        for (const s of statements) {
+          const control = TRANSACTION_CONTROL.exec(s.text)?.[1];
+          if (control) this.#inTransaction = /^(BEGIN|START)/i.test(control);
+        }
         return results;
       } catch (e) {
         // Leave the connection clean for the next statement, whoever opened the transaction.
         await conn.raw.run('ROLLBACK').catch(() => undefined);
+        this.#inTransaction = false;
         if (signal?.aborted) throw aborted(signal, 'The statement');
         throw e;
       } finally {

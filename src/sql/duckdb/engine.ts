@@ -7,12 +7,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { getConfig } from '../../config.js';
 import { MillraceError, sanitizedCause, scrub } from '../../errors.js';
-import { Cache } from '../../runtime.js';
 import type { CompiledSql, Engine, Row, RunContext, SqlDriver } from '../engine.js';
 import { quoteIdent } from '../template.js';
 import { catalogTarget, type DucklakeConfig } from './config.js';
 import { duckdbDialect } from './dialect.js';
 import { DuckDBEngine } from './driver.js';
+import { SessionPool } from './pool.js';
 import { getDuckDB, sqlLiteral, type DuckDB } from './instance.js';
 import { storageAccess } from './storage-access.js';
 
@@ -26,14 +26,15 @@ export const duckdbEngine: Engine<DucklakeConfig> = {
   async open(lake, _label, name) {
     const db = await getDuckDB();
     await attach(db, name, lake);
-    // Connections close with the instance (the process's DuckDB, see instance.ts).
-    return { driver: new LakeDriver(db, name), close: async () => undefined };
+    const driver = new LakeDriver(db, name);
+    // Connections also close with the instance (the process's DuckDB, see instance.ts).
+    return { driver, close: async () => driver.close() };
   },
 };
 
-/** A lake's connections, one per schema, each opened once. */
+/** A lake's connections: a small pool per schema, so concurrent statements run at the same time. */
 class LakeDriver implements SqlDriver {
-  readonly #sessions = new Cache<DuckDBEngine>();
+  readonly #pools = new Map<string, SessionPool<DuckDBEngine>>();
 
   constructor(
     readonly db: DuckDB,
@@ -41,22 +42,35 @@ class LakeDriver implements SqlDriver {
   ) {}
 
   run(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]> {
-    return this.session(ctx.schema).then((s) => s.run(statements, ctx.signal));
+    return this.pool(ctx.schema).use((s) => s.run(statements, ctx.signal));
   }
 
-  /** The connection that has `USE`d this lake (and schema). */
-  session(schema: string | undefined): Promise<DuckDBEngine> {
-    return this.#sessions.get(schema ?? '', async () => {
-      const conn = await this.db.connect();
-      const use = quoteIdent(lakeAlias(this.name)) + (schema ? `.${quoteIdent(schema)}` : '');
-      try {
-        await conn.exec(`USE ${use}`);
-      } catch (e) {
-        conn.close();
-        throw e;
-      }
-      return new DuckDBEngine(conn);
-    });
+  pool(schema: string | undefined): SessionPool<DuckDBEngine> {
+    const key = schema ?? '';
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      pool = new SessionPool(() => this.session(schema));
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** One connection set up for this lake and schema: everything a connection needs before a user statement runs on it. */
+  async session(schema: string | undefined): Promise<DuckDBEngine> {
+    const conn = await this.db.connect();
+    const use = quoteIdent(lakeAlias(this.name)) + (schema ? `.${quoteIdent(schema)}` : '');
+    try {
+      await conn.exec(`USE ${use}`);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    return new DuckDBEngine(conn);
+  }
+
+  close(): void {
+    for (const pool of this.#pools.values()) pool.close();
+    this.#pools.clear();
   }
 }
 
