@@ -81,3 +81,34 @@ describe('concurrent statements on one lake', () => {
     expect(slow.state.most).toBe(2);
   });
 });
+
+describe('big results', () => {
+  it('rows over many chunks convert column by column exactly: decimals as Number(text), wide integers as bigint, nulls, JSON, __proto__', async () => {
+    const sql = ducklake();
+    await sql`CREATE OR REPLACE TABLE big_types AS SELECT i, ((i * 7919 % 100003 - 50000) / 100)::DECIMAL(7,2) AS d72, (i * 1000.001)::DECIMAL(15,3) AS d153,
+        ((i % 32) * 31.1)::DECIMAL(4,1) AS d41, (i * 2.0001)::DECIMAL(18,4) AS d184, CASE WHEN i % 5 = 0 THEN NULL ELSE i END AS maybe,
+        i::BIGINT * 1844674407370955 AS wide, ('{"k":' || i || '}')::JSON AS j, i::INTEGER AS "__proto__", 'v' || i AS s
+      FROM range(5000) t(i)`.execute();
+    const rows = (await sql`SELECT * FROM big_types ORDER BY i`.fetch()) as Record<string, unknown>[];
+    expect(rows).toHaveLength(5000);
+    const text = (await sql`SELECT d72::VARCHAR AS d72, d153::VARCHAR AS d153, d41::VARCHAR AS d41, d184::VARCHAR AS d184 FROM big_types ORDER BY i`.fetch()) as Record<string, unknown>[];
+    for (let i = 0; i < 5000; i++) {
+      const r = rows[i]!;
+      expect(r.i).toBe(i);
+      expect(r.d72).toBe(Number(text[i]!.d72));
+      expect(r.d153).toBe(Number(text[i]!.d153));
+      expect(r.d41).toBe(Number(text[i]!.d41));
+      // Wider than 15 digits stays exact text.
+      expect(r.d184).toBe(text[i]!.d184);
+      expect(r.maybe).toBe(i % 5 === 0 ? null : i);
+      const wide = BigInt(i) * 1844674407370955n;
+      expect(r.wide).toEqual(wide <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(wide) : wide);
+      expect(r.j).toEqual({ k: i });
+      expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+      expect(Object.hasOwn(r, '__proto__')).toBe(true);
+      expect(Object.getOwnPropertyDescriptor(r, '__proto__')!.value).toBe(i);
+      expect(r.s).toBe(`v${i}`);
+    }
+    expect(Object.keys(rows[0]!)).toEqual(['i', 'd72', 'd153', 'd41', 'd184', 'maybe', 'wide', 'j', '__proto__', 's']);
+  });
+});

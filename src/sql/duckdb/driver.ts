@@ -5,7 +5,7 @@ import { dirname, isAbsolute } from 'node:path';
 import { aborted, MillraceError } from '../../errors.js';
 import type { BoundParam, CompiledSql, Row, SqlEngine } from '../engine.js';
 import { inferSqlType } from '../infer.js';
-import { bindAll, convertRows, toDuckDBValue } from './codec.js';
+import { bindAll, readRows, toDuckDBValue } from './codec.js';
 import { duckdbDialect } from './dialect.js';
 import { toSqlError } from './errors.js';
 import type { Connection } from './instance.js';
@@ -66,26 +66,21 @@ export class DuckDBEngine implements SqlEngine {
   async #one(s: CompiledSql): Promise<Row[]> {
     const api = this.connection.db.api;
     try {
-      let reader: DuckDBApi.DuckDBResultReader;
-      if (s.params.length === 0) {
-        reader = await this.connection.raw.runAndReadAll(s.text);
-      } else {
-        const values: DuckDBApi.DuckDBValue[] = [];
+      if (s.params.length === 0) return await readRows(api, await this.connection.raw.run(s.text));
+      const values: DuckDBApi.DuckDBValue[] = [];
         const types: (DuckDBApi.DuckDBType | undefined)[] = [];
         for (const p of s.params) {
           const [v, t] = await this.#bind(p);
           values.push(v);
           types.push(t);
         }
-        const prepared = await this.connection.raw.prepare(s.text);
-        try {
-          bindAll(api, prepared, values, types);
-          reader = await prepared.runAndReadAll();
-        } finally {
-          prepared.destroySync();
-        }
+      const prepared = await this.connection.raw.prepare(s.text);
+      try {
+        bindAll(api, prepared, values, types);
+        return await readRows(api, await prepared.run());
+      } finally {
+        prepared.destroySync();
       }
-      return convertRows(api, reader);
     } catch (e) {
       if (e instanceof MillraceError) throw e;
       throw toSqlError(e, s.text, s.params);
