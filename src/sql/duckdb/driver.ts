@@ -68,12 +68,12 @@ export class DuckDBEngine implements SqlEngine {
     try {
       if (s.params.length === 0) return await readRows(api, await this.connection.raw.run(s.text));
       const values: DuckDBApi.DuckDBValue[] = [];
-        const types: (DuckDBApi.DuckDBType | undefined)[] = [];
-        for (const p of s.params) {
-          const [v, t] = await this.#bind(p);
-          values.push(v);
-          types.push(t);
-        }
+      const types: (DuckDBApi.DuckDBType | undefined)[] = [];
+      for (const p of s.params) {
+        const [v, t] = await this.#bind(p);
+        values.push(v);
+        types.push(t);
+      }
       const prepared = await this.connection.raw.prepare(s.text);
       try {
         bindAll(api, prepared, values, types);
