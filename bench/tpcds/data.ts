@@ -63,7 +63,7 @@ export async function ensureSources(opts: { sf: number; s3: S3; bucket: string; 
 }
 
 /** LOAD tpcds, provisioning its wheel from PyPI into the extension folder first if it is not there. */
-async function loadTpcds(conn: { run(sql: string): Promise<unknown> }, dir: string): Promise<void> {
+export async function loadTpcds(conn: { run(sql: string): Promise<unknown> }, dir: string): Promise<void> {
   try {
     await conn.run('LOAD tpcds');
     return;

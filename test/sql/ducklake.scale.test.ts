@@ -5,8 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { close, configure, ducklake } from '../src/index.js';
-import { ensureExtensions, freshHome } from './helpers/ducklake.js';
+import { close, configure, ducklake } from '../../src/index.js';
+import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
 
 freshHome('ducklake-scale');
 
