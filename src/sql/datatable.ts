@@ -43,6 +43,9 @@ export function datatable(name = 'main', opts: DatatableOptions = {}): Datatable
       const open = drivers.ready(dt);
       return open ? open.driver.run(statements, context) : driver(dt).then((p) => p.run(statements, context));
     },
+    async *stream(statement, options) {
+      yield* (await driver(dt)).stream!(statement, { ...ctx, signal: options.signal }, options);
+    },
   };
   const getEngine = () => engine;
   const fn = templateFunction(getEngine, dialect) as DatatableSqlTemplateFunction;

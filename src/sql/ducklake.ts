@@ -34,14 +34,18 @@ function lakeConfig(name: string): DucklakeConfig {
 export function ducklake(name = 'main'): SqlTemplateFunction {
   const { name: lake, schema } = parseName(name);
   const { dialect } = ENGINES.duckdb;
+  // Unknown names fail before anything starts.
+  const open = () => drivers.get(lake, async () => ENGINES.duckdb.open(lakeConfig(lake), `ducklake ${JSON.stringify(lake)}`, lake));
   const engine: SqlEngine = {
     dialect,
     run: (statements, signal) => {
       const ctx = { schema, signal };
-      const open = drivers.ready(lake);
-      if (open) return open.driver.run(statements, ctx);
-      // Unknown names fail before anything starts.
-      return drivers.get(lake, async () => ENGINES.duckdb.open(lakeConfig(lake), `ducklake ${JSON.stringify(lake)}`, lake)).then((d) => d.driver.run(statements, ctx));
+      const ready = drivers.ready(lake);
+      if (ready) return ready.driver.run(statements, ctx);
+      return open().then((d) => d.driver.run(statements, ctx));
+    },
+    async *stream(statement, options) {
+      yield* (await open()).driver.stream!(statement, { schema, signal: options.signal }, options);
     },
   };
   return templateFunction(() => engine, dialect);

@@ -3,9 +3,9 @@ import type * as DuckDBApi from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { aborted, MillraceError } from '../../errors.js';
-import type { BoundParam, CompiledSql, Row, SqlEngine } from '../engine.js';
+import type { BoundParam, CompiledSql, Row, SqlEngine, StreamOptions } from '../engine.js';
 import { inferSqlType } from '../infer.js';
-import { bindAll, readRows, toDuckDBValue } from './codec.js';
+import { appendRows, bindAll, readRows, toDuckDBValue } from './codec.js';
 import { duckdbDialect } from './dialect.js';
 import { toSqlError } from './errors.js';
 import type { Connection } from './instance.js';
@@ -67,16 +67,8 @@ export class DuckDBEngine implements SqlEngine {
     const api = this.connection.db.api;
     try {
       if (s.params.length === 0) return await readRows(api, await this.connection.raw.run(s.text));
-      const values: DuckDBApi.DuckDBValue[] = [];
-      const types: (DuckDBApi.DuckDBType | undefined)[] = [];
-      for (const p of s.params) {
-        const [v, t] = await this.#bind(p);
-        values.push(v);
-        types.push(t);
-      }
-      const prepared = await this.connection.raw.prepare(s.text);
+      const prepared = await this.#prepare(s);
       try {
-        bindAll(api, prepared, values, types);
         return await readRows(api, await prepared.run());
       } finally {
         prepared.destroySync();
@@ -85,6 +77,60 @@ export class DuckDBEngine implements SqlEngine {
       if (e instanceof MillraceError) throw e;
       throw toSqlError(e, s.text, s.params);
     }
+  }
+
+  /**
+   * DuckDB's streaming result, chunk by chunk, in batches of at least `batchSize` rows. The caller
+   * holds this connection alone (the pool's `acquire`); stopping early leaves the result to be
+   * dropped by the connection's next statement.
+   */
+  async *stream(s: CompiledSql, { batchSize, signal }: StreamOptions): AsyncGenerator<Row[]> {
+    const api = this.connection.db.api;
+    let prepared: DuckDBApi.DuckDBPreparedStatement | undefined;
+    try {
+      if (signal?.aborted) throw aborted(signal, 'The statement');
+      let result: DuckDBApi.DuckDBResult;
+      if (s.params.length === 0) result = await this.connection.raw.stream(s.text);
+      else result = await (prepared = await this.#prepare(s)).stream();
+      const names = result.deduplicatedColumnNames();
+      const types = result.columnTypes();
+      let batch: Row[] = [];
+      for (;;) {
+        if (signal?.aborted) throw aborted(signal, 'The statement');
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        appendRows(api, chunk, names, types, batch);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } catch (e) {
+      if (e instanceof MillraceError) throw e;
+      throw toSqlError(e, s.text, s.params);
+    } finally {
+      prepared?.destroySync();
+    }
+  }
+
+  /** The statement prepared with its parameters bound (S3Objects resolved to their URLs first). */
+  async #prepare(s: CompiledSql): Promise<DuckDBApi.DuckDBPreparedStatement> {
+    const values: DuckDBApi.DuckDBValue[] = [];
+    const types: (DuckDBApi.DuckDBType | undefined)[] = [];
+    for (const p of s.params) {
+      const [v, t] = await this.#bind(p);
+      values.push(v);
+      types.push(t);
+    }
+    const prepared = await this.connection.raw.prepare(s.text);
+    try {
+      bindAll(this.connection.db.api, prepared, values, types);
+    } catch (e) {
+      prepared.destroySync();
+      throw e;
+    }
+    return prepared;
   }
 
   async #bind(p: BoundParam): Promise<[DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType | undefined]> {

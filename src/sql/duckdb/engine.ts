@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { getConfig } from '../../config.js';
 import { MillraceError, sanitizedCause, scrub } from '../../errors.js';
-import type { CompiledSql, Engine, Row, RunContext, SqlDriver } from '../engine.js';
+import type { CompiledSql, Engine, Row, RunContext, SqlDriver, StreamOptions } from '../engine.js';
 import { quoteIdent } from '../template.js';
 import { catalogTarget, type DucklakeConfig } from './config.js';
 import { duckdbDialect } from './dialect.js';
@@ -43,6 +43,17 @@ class LakeDriver implements SqlDriver {
 
   run(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]> {
     return this.pool(ctx.schema).use((s) => s.run(statements, ctx.signal));
+  }
+
+  /** A connection of the pool for the stream alone, given back when it ends or the caller stops reading. */
+  async *stream(statement: CompiledSql, ctx: RunContext, options: StreamOptions): AsyncGenerator<Row[]> {
+    const pool = this.pool(ctx.schema);
+    const session = await pool.acquire();
+    try {
+      yield* session.stream(statement, { ...options, signal: ctx.signal });
+    } finally {
+      pool.release(session);
+    }
   }
 
   pool(schema: string | undefined): SessionPool<DuckDBEngine> {
