@@ -1,7 +1,7 @@
 /**
  * What a pipeline does beyond one call at a time, against the raw drivers in the same run:
  *
- *   npx tsx bench/scale.ts [concurrency] [results] [stream]      (all three by default)
+ *   npx tsx bench/scale.ts [concurrency] [results] [stream] [embedded]      (all by default)
  *
  * 1. concurrency: 8 aggregates over a lake table with DuckDB `threads=1`, on 1 lane and on 2 lanes
  *    (two statements in flight): raw node-api with 1 and 2 connections, `ducklake()` with 1 and 2
@@ -13,6 +13,7 @@
  * 3. stream: 10,000,000 rows through `.stream()` against the raw driver's streaming API
  *    (node-api `stream()` + `yieldRowObjectJs()`, postgres.js `.cursor()`), each run a fresh
  *    process (its peak RSS is the figure), pairs alternating which side goes first.
+ * 4. embedded: the embedded PostgreSQL's cold start (first creation, then an existing data dir) and peak RSS.
  * Writes bench/results/scale.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -298,6 +299,37 @@ async function stream(url: string): Promise<void> {
   out();
 }
 
+/** Child mode: the first statement on the embedded PostgreSQL in a fresh process, print {ms, maxRssKiB}. */
+async function embeddedChild(): Promise<void> {
+  const started = performance.now();
+  const wmill = await import('../src/index.js');
+  const v = await wmill.datatable()`SELECT ${1}::int + 1 AS v`.fetchOneScalar();
+  const ms = performance.now() - started;
+  process.stdout.write(JSON.stringify({ ms, v, maxRssKiB: process.resourceUsage().maxRSS }) + '\n');
+  await wmill.close();
+}
+
+function embedded(): void {
+  const home = mkdtempSync(join(tmpdir(), 'millrace-bench-embedded-'));
+  const run = () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'scale.ts'), '--embedded-child'], { encoding: 'utf8', env: { ...process.env, MILLRACE_HOME: home, MILLRACE_CONFIG: '' } });
+    if (r.status !== 0) throw new Error(`embedded child failed: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; maxRssKiB: number };
+  };
+  const first = run();
+  const again = [run(), run(), run()];
+  const mid = again.sort((a, b) => a.ms - b.ms)[1]!;
+  out('### Embedded PostgreSQL (PGlite) cold start');
+  out();
+  out('A fresh process (import, config, start, connect, first query) on the embedded default; peak RSS of that process:');
+  out();
+  out('| | first statement | peak RSS |');
+  out('| --- | --- | --- |');
+  out(`| first start (creates the cluster in MILLRACE_HOME) | ${first.ms.toFixed(0)} ms | ${(first.maxRssKiB / 1024).toFixed(0)} MiB |`);
+  out(`| existing data dir (median of 3) | ${mid.ms.toFixed(0)} ms | ${(mid.maxRssKiB / 1024).toFixed(0)} MiB |`);
+  out();
+}
+
 async function main(): Promise<void> {
   const want = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const all = want.length === 0;
@@ -314,6 +346,7 @@ async function main(): Promise<void> {
       await postgresResults(pg!.url);
     }
     if (all || want.includes('stream')) await stream(pg!.url);
+    if (all || want.includes('embedded')) embedded();
   } finally {
     pg?.stop();
   }
@@ -325,7 +358,10 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv.includes('--stream-child')) {
+if (process.argv.includes('--embedded-child')) {
+  await embeddedChild();
+  process.exit(0);
+} else if (process.argv.includes('--stream-child')) {
   const i = process.argv.indexOf('--stream-child');
   await streamChild(process.argv[i + 1]!, process.argv[i + 2]!, process.argv[i + 3] ?? '');
   process.exit(0);
