@@ -82,6 +82,16 @@ describe('concurrent statements on one lake', () => {
   });
 });
 
+describe('concurrent writes in one process', () => {
+  it('300 inserts into one table started together all commit (DuckLake retries the commits that conflict)', async () => {
+    const sql = ducklake();
+    await sql`CREATE OR REPLACE TABLE hits (w INTEGER, i INTEGER)`.execute();
+    const settled = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => sql`INSERT INTO hits VALUES (1, ${i})`.execute()));
+    expect(settled.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.message)).toEqual([]);
+    expect(await sql`SELECT count(DISTINCT i) FROM hits`.fetchOneScalar()).toBe(300);
+  }, 300_000);
+});
+
 describe('big results', () => {
   it('rows over many chunks convert column by column exactly: decimals as Number(text), wide integers as bigint, nulls, JSON, __proto__', async () => {
     const sql = ducklake();

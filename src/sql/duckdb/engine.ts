@@ -16,6 +16,9 @@ import { SessionPool } from './pool.js';
 import { getDuckDB, sqlLiteral, type DuckDB } from './instance.js';
 import { storageAccess } from './storage-access.js';
 
+/** DuckLake's commit retries when the config sets none (see the README, Concurrent writers). */
+const COMMIT_RETRIES = { ducklake_max_retry_count: 100, ducklake_retry_wait_ms: 20, ducklake_retry_backoff: 1.2 };
+
 /** The DuckDB catalog name a lake is attached as: `lake_main`, `lake_<name>`. */
 export function lakeAlias(name: string): string {
   return `lake_${name}`;
@@ -96,6 +99,9 @@ async function attach(db: DuckDB, name: string, lake: DucklakeConfig): Promise<v
   const { duckdb } = getConfig();
   await db.loadExtension('ducklake');
   await db.applySettings(duckdb.settings);
+  // Statements of one process commit concurrently (the pool), and conflicting commits are retried by DuckLake:
+  // its default of 10 quick retries runs out under a few hundred concurrent inserts. The user's settings win.
+  await db.applySettings(Object.fromEntries(Object.entries(COMMIT_RETRIES).filter(([k]) => duckdb.settings?.[k] === undefined)));
   const { target, extension, secrets } = catalogTarget(lake.catalog);
   if (extension) await db.loadExtension(extension);
   if (lake.catalog.type !== 'postgresql') await mkdir(dirname(lake.catalog.path), { recursive: true });
