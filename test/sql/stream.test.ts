@@ -14,7 +14,8 @@ process.env.MILLRACE_HOME = mkdtempSync(join(tmpdir(), 'millrace-stream-'));
 
 beforeAll(async () => {
   const url = await freshDatabase(inject('pgUrl'), 'millrace_stream');
-  await configure({ datatables: { main: url }, duckdb: { extensionDirectory: await ensureExtensions() } });
+  // `cold` and `coldschema`: the same database through pools that nothing has used before their first stream.
+  await configure({ datatables: { main: url, cold: url, coldschema: url }, duckdb: { extensionDirectory: await ensureExtensions() } });
   const sql = datatable();
   await sql`CREATE SCHEMA analytics; CREATE TABLE analytics.events AS SELECT g AS id, 'kind ' || (g % 3) AS kind FROM generate_series(1, 5000) g;
     DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'stream_reader') THEN CREATE ROLE stream_reader; END IF; END $$;
@@ -83,6 +84,18 @@ describe.each(engines)('stream() on %s', (_name, inSchema, plain, big, col) => {
     expect(e).toBeInstanceOf(MillraceError);
     expect(e.code).toBe('Sql');
     expect(await sql`SELECT 7 AS v`.fetchOneScalar()).toBe(7);
+  });
+});
+
+describe('stream() as the first statement of a pool', () => {
+  it('works on a PostgreSQL pool with no connection open yet, with and without a schema', async () => {
+    const count = async (it: AsyncIterable<unknown>) => {
+      let n = 0;
+      for await (const _ of it) n++;
+      return n;
+    };
+    expect(await within(count(datatable('cold')`SELECT g FROM generate_series(1, ${2500}::int) g`.stream({ batchSize: 100 })), 20_000, 'a first stream')).toBe(2500);
+    expect(await within(count(datatable('coldschema:analytics')`SELECT id FROM events`.stream()), 20_000, 'a first stream in a schema')).toBe(5000);
   });
 });
 

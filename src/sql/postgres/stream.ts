@@ -1,9 +1,11 @@
 /**
- * `.stream()` on PostgreSQL: a postgres.js cursor on a connection reserved for the stream, inside
- * a transaction when a schema or a role applies (their `SET LOCAL` last as long as it). Leaving
- * early closes the cursor, ends the transaction and gives the connection back to the pool.
+ * `.stream()` on PostgreSQL: a postgres.js cursor on a connection of the pool. With a schema or a
+ * role the cursor runs inside `sql.begin()` (their `SET LOCAL` last as long as it), its batches
+ * handed to the caller one at a time. Leaving early closes the cursor, rolls the transaction back
+ * and gives the connection back to the pool. (Not `sql.reserve()`: in postgres.js 3.4.9 it never
+ * resolves when the pool has no connection open yet.)
  */
-import type { ReservedSql, Sql, PostgresType } from 'postgres';
+import type { Sql, PostgresType } from 'postgres';
 import { aborted } from '../../errors.js';
 import type { CompiledSql, Row, RunContext, StreamOptions } from '../engine.js';
 import { quoteIdent } from '../template.js';
@@ -18,37 +20,85 @@ export type StreamHooks = {
   error(e: unknown, text: string, inPrelude: boolean): Error;
 };
 
+const PREPARED = { prepare: true } as const;
+
 export async function* streamRows(sql: Sql<Types>, statement: CompiledSql, params: never[], ctx: RunContext, { batchSize, signal }: StreamOptions, hooks: StreamHooks): AsyncGenerator<Row[]> {
   if (signal?.aborted) throw aborted(signal, 'The statement');
+  const prelude: string[] = [];
+  if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
+  if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
+  let failedAt: string | undefined;
   hooks.enter();
-  let reserved: ReservedSql<Types> | undefined;
-  let open = false;
-  let prelude: string | undefined;
   try {
-    reserved = await sql.reserve();
-    if (ctx.schema || ctx.role) {
-      await reserved.unsafe('BEGIN');
-      open = true;
-      if (ctx.role) await reserved.unsafe((prelude = `SET LOCAL ROLE ${quoteIdent(ctx.role)}`));
-      if (ctx.schema) await reserved.unsafe((prelude = `SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`));
-      prelude = undefined;
-    }
-    for await (const rows of reserved.unsafe(statement.text, params, { prepare: true }).cursor(batchSize)) {
+    const batches = prelude.length === 0 ? sql.unsafe(statement.text, params, PREPARED).cursor(batchSize) : inTransaction(sql, prelude, statement, params, batchSize, (text) => (failedAt = text));
+    for await (const rows of batches) {
       if (signal?.aborted) throw aborted(signal, 'The statement');
-      // postgres.js gives an Array subclass per batch; rows are handed out one by one, plain objects as they are.
+      // postgres.js gives an Array subclass per batch; its rows are plain objects, handed out one by one.
       yield rows as Row[];
-    }
-    if (open) {
-      open = false;
-      await reserved.unsafe('COMMIT');
     }
   } catch (e) {
     if (signal?.aborted) throw aborted(signal, 'The statement');
-    throw hooks.error(e, prelude ?? statement.text, prelude !== undefined);
+    throw hooks.error(e, failedAt ?? statement.text, failedAt !== undefined);
   } finally {
-    // Stopped early or failed: nothing of the transaction is kept.
-    if (open) await reserved!.unsafe('ROLLBACK').catch(() => undefined);
-    reserved?.release();
     hooks.leave();
+  }
+}
+
+const STOP = Symbol('stopped');
+
+/** The cursor inside `sql.begin()`, one batch at a time: the transaction waits while the caller works on a batch. */
+async function* inTransaction(sql: Sql<Types>, prelude: string[], statement: CompiledSql, params: never[], batchSize: number, onPreludeError: (text: string) => void): AsyncGenerator<Row[]> {
+  const pending: Row[][] = [];
+  let wake: (() => void) | undefined;
+  let resume: (() => void) | undefined;
+  let stop = false;
+  let done = false;
+  let failure: unknown;
+  const tx = sql
+    .begin(async (t) => {
+      for (const text of prelude) {
+        try {
+          await t.unsafe(text);
+        } catch (e) {
+          onPreludeError(text);
+          throw e;
+        }
+      }
+      for await (const rows of t.unsafe(statement.text, params, PREPARED).cursor(batchSize)) {
+        pending.push(rows as Row[]);
+        wake?.();
+        await new Promise<void>((r) => (resume = r));
+        // Throwing ends the cursor and rolls the transaction back.
+        if (stop) throw STOP;
+      }
+    })
+    .then(
+      () => void (done = true),
+      (e) => void ((done = true), (failure = e)),
+    )
+    .finally(() => wake?.());
+  try {
+    for (;;) {
+      const rows = pending.shift();
+      if (rows) {
+        yield rows;
+        const r = resume;
+        resume = undefined;
+        r?.();
+        continue;
+      }
+      if (done) {
+        if (failure !== undefined && failure !== STOP) throw failure;
+        return;
+      }
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  } finally {
+    if (!done) {
+      stop = true;
+      resume?.();
+      await tx;
+    }
   }
 }
