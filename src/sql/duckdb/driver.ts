@@ -1,7 +1,5 @@
 /** The DuckDB driver: runs compiled statements on one connection, binding parameters with explicit DuckDB types. */
 import type * as DuckDBApi from '@duckdb/node-api';
-import { mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute } from 'node:path';
 import { aborted, MillraceError } from '../../errors.js';
 import type { BoundParam, CompiledSql, Row, SqlEngine } from '../engine.js';
 import { inferSqlType } from '../infer.js';
@@ -9,7 +7,7 @@ import { bindAll, convertRows, toDuckDBValue } from './codec.js';
 import { duckdbDialect } from './dialect.js';
 import { toSqlError } from './errors.js';
 import type { Connection } from './instance.js';
-import { asS3Object, storageAccess } from './storage-access.js';
+import { asS3Object, objectLocation } from './storage-access.js';
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT)\b/i;
 
@@ -80,11 +78,7 @@ export class DuckDBEngine implements SqlEngine {
     // An S3Object becomes its storage's URL, bound as a string, with the storage's secret in place.
     const record = p.explicit && /^json$/i.test(p.type) ? undefined : asS3Object(p.value);
     if (record) {
-      const access = await storageAccess(this.connection.db, record.storage);
-      const url = access.url(record.s3);
-      // A local folder (the fs backend): DuckDB's COPY TO does not create the file's folder.
-      if (isAbsolute(url)) await mkdir(dirname(url), { recursive: true });
-      return [url, this.connection.db.api.VARCHAR];
+      return [await objectLocation(this.connection.db, record), this.connection.db.api.VARCHAR];
     }
     // An explicit `::type` is DuckDB's cast of the value bound with its inferred type.
     return toDuckDBValue(this.connection.db.api, p.value, p.explicit ? inferSqlType(p.value) : p.type);
