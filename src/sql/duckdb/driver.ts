@@ -17,7 +17,8 @@ export class DuckDBEngine implements SqlEngine {
 
   constructor(readonly connection: Connection) {}
 
-  run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]> {
+  /** `after` runs last on the connection, whatever happened (a lake restores its `USE` with it). */
+  run(statements: CompiledSql[], signal?: AbortSignal, after?: string): Promise<Row[][]> {
     const conn = this.connection;
     if (signal?.aborted) return Promise.reject(aborted(signal, 'The statement'));
     return conn.serial(async () => {
@@ -41,6 +42,7 @@ export class DuckDBEngine implements SqlEngine {
         throw e;
       } finally {
         signal?.removeEventListener('abort', onAbort);
+        if (after) await conn.raw.run(after).catch(() => undefined);
       }
     });
   }
