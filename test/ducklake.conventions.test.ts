@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { close, configure, datatable, ducklake, listS3Files, loadS3File, MillraceError, writeS3File } from '../src/index.js';
 import { ensureExtensions, freshHome } from './helpers/ducklake.js';
 import { freshDatabase } from './setup/pgdb.js';
+import { planConventions } from '../src/sql/duckdb/conventions.js';
 import { main as sentiment, SCRIPT } from '../examples/u7-sentiment-script.js';
 
 const home = freshHome('dlconventions');
@@ -188,5 +189,43 @@ describe('the seeds\' sentiment script', () => {
       { content: 'love it', author: 'ada' },
       { content: "it's 'fine'; DROP TABLE messages; --", author: 'bob' },
     ]);
+  });
+});
+
+describe('the rewrite, read from the text alone', () => {
+  const ctx = { lake: 'main', lakeCatalog: (n: string) => `lake_${n}`, datatableCatalog: (n: string) => `datatable_${n}`, isStorage: (n: string) => n === '' || n === 'storage_1' };
+
+  it('rewrites catalogs and file literals only in code, never in strings, comments or other positions', () => {
+    const plan = planConventions([
+      "-- $x (text)\nATTACH 'ducklake://other' AS o",
+      `SELECT dl.a, t.dl.b, 'dl.c', "dl".d, o.e /* dl.f */, E'dl.g', $$dl.h$$, $1 -- dl.i
+       FROM dl.t JOIN read_csv(['s3:///k1.csv', 's3://storage_1/k2.csv']) ON true
+       WHERE s = 's3:///not-a-file' AND u = 's3://bucket/k'`,
+      "COPY (SELECT 1) TO 's3:///out.csv'",
+      'DETACH o',
+      'SELECT o.x FROM t o',
+    ], ctx);
+    expect(plan.lakes).toEqual(new Set(['other']));
+    expect(plan.objects).toEqual([{ storage: undefined, key: 'k1.csv' }, { storage: 'storage_1', key: 'k2.csv' }, { storage: undefined, key: 'out.csv' }]);
+    const out = plan.render(['<1>', '<2>', '<3>']);
+    expect(out[0]).toBe('SELECT 1 WHERE false');
+    expect(out[1]).toBe(`SELECT "lake_main".a, t.dl.b, 'dl.c', "lake_main".d, "lake_other".e /* dl.f */, E'dl.g', $$dl.h$$, $1 -- dl.i
+       FROM "lake_main".t JOIN read_csv([<1>, <2>]) ON true
+       WHERE s = 's3:///not-a-file' AND u = 's3://bucket/k'`);
+    expect(out[2]).toBe('COPY (SELECT 1) TO <3>');
+    expect(out[3]).toBe('SELECT 1 WHERE false');
+    expect(out[4]).toBe('SELECT o.x FROM t o');
+  });
+
+  it('notices USE and temporary tables', () => {
+    expect(planConventions(['USE dl', 'SELECT 1'], ctx)).toMatchObject({ uses: true, temporary: false });
+    expect(planConventions(['CREATE OR REPLACE TEMP TABLE t AS SELECT 1'], ctx)).toMatchObject({ uses: false, temporary: true });
+    expect(planConventions(['CREATE TEMPORARY TABLE t (a INT)'], ctx).temporary).toBe(true);
+    expect(planConventions(['CREATE TABLE temp (a INT)'], ctx).temporary).toBe(false);
+  });
+
+  it('ATTACH with options is Unsupported, without an alias InvalidArgument', () => {
+    expect(() => planConventions(["ATTACH 'ducklake://other' AS o (READ_ONLY)"], ctx)).toThrow(expect.objectContaining({ code: 'Unsupported' }));
+    expect(() => planConventions(["ATTACH 'datatable'"], ctx)).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
   });
 });

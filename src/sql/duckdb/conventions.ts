@@ -58,7 +58,8 @@ export function planConventions(statements: readonly string[], ctx: ConventionsC
       }
     }
     if (first === 'USE') plan.uses = true;
-    if (first === 'CREATE' && tokens.slice(1, 4).some((t) => /^TEMP(ORARY)?$/.test(keyword(t) ?? ''))) plan.temporary = true;
+    const kind = keyword(tokens[1]) === 'OR' && keyword(tokens[2]) === 'REPLACE' ? keyword(tokens[3]) : keyword(tokens[1]);
+    if (first === 'CREATE' && (kind === 'TEMP' || kind === 'TEMPORARY')) plan.temporary = true;
     // What each open parenthesis or bracket belongs to: a file function's arguments, or anything else.
     const open: boolean[] = [];
     for (let i = 0; i < tokens.length; i++) {
