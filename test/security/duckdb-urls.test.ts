@@ -123,5 +123,11 @@ describe.each(BACKENDS)('DuckDB URLs of keys on %s', (kind: BackendKind) => {
       if (f.s3.endsWith('.csv')) rows.push(await ducklake()`SELECT owner FROM read_csv(${f})`.fetchOneScalar());
     }
     expect(rows).toEqual(['a', 'b']);
+    // Several at once: a list of records is a list of URLs, each under the same rules.
+    const csvs = [];
+    for await (const f of listS3Files({ prefix: 'users/' })) if (f.s3.endsWith('.csv')) csvs.push(f);
+    expect(await ducklake()`SELECT owner FROM read_csv(${csvs}) ORDER BY owner`.fetch()).toEqual([{ owner: 'a' }, { owner: 'b' }]);
+    const e = await caught(ducklake()`SELECT * FROM read_csv(${[...csvs, { s3: 'users/*/x.csv' }]})`.fetch());
+    expect(e.code).toBe('InvalidS3Object');
   });
 });

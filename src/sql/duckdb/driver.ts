@@ -77,13 +77,24 @@ export class DuckDBEngine implements SqlEngine {
   }
 
   async #bind(p: BoundParam): Promise<[DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType | undefined]> {
-    // An S3Object becomes its storage's URL, bound as a string, with the storage's secret in place.
-    const record = p.explicit && /^json$/i.test(p.type) ? undefined : asS3Object(p.value);
-    if (record) {
-      return [await objectLocation(this.connection.db, record), this.connection.db.api.VARCHAR];
+    const { db } = this.connection;
+    // An S3Object becomes its storage's URL, bound as a string, with the storage's secret in place;
+    // a list of them (listS3Files records, say) a list of URLs, for `read_csv(${files})`.
+    if (!(p.explicit && /^json$/i.test(p.type))) {
+      const record = asS3Object(p.value);
+      if (record) return [await objectLocation(db, record), db.api.VARCHAR];
+      const list = p.value as unknown[];
+      if (Array.isArray(list) && list.length > 0 && asS3Object(list[0])) {
+        const records = list.map(asS3Object);
+        if (records.every((r) => r !== undefined)) {
+          const urls: string[] = [];
+          for (const r of records) urls.push(await objectLocation(db, r!));
+          return [db.api.listValue(urls), db.api.LIST(db.api.VARCHAR)];
+        }
+      }
     }
     // An explicit `::type` is DuckDB's cast of the value bound with its inferred type.
-    return toDuckDBValue(this.connection.db.api, p.value, p.explicit ? inferSqlType(p.value) : p.type);
+    return toDuckDBValue(db.api, p.value, p.explicit ? inferSqlType(p.value) : p.type);
   }
 }
 
