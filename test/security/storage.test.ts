@@ -34,7 +34,7 @@ import {
   type S3Object,
   type StorageConfig,
 } from '../../src/index.js';
-import { close } from '../../src/lifecycle.js';
+import { close } from '../../src/runtime.js';
 import { getStorage } from '../../src/storage/index.js';
 import { azureStorage, BACKENDS, everythingSaidBy, freshHome, fsStorage, newStorage, rawAzure, rawS3, s3Storage, uniqueName } from '../helpers/storage.js';
 
