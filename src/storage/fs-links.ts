@@ -6,7 +6,7 @@
  */
 import { constants, lstatSync, realpathSync } from 'node:fs';
 import { type FileHandle, lstat, open, readlink, realpath } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, sep } from 'node:path';
 
 /** Reads never follow a final link, and never block on a FIFO planted in the root. */
 export const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -22,7 +22,7 @@ export function isMissing(e: unknown): boolean {
 }
 
 function below(root: string, p: string): boolean {
-  return p.startsWith(root.endsWith('/') ? root : root + '/') && p !== root;
+  return p.startsWith(root.endsWith(sep) ? root : root + sep) && p !== root;
 }
 
 /** Throws ELINK unless `path` (below `root`, both real) reaches what exists of it without a link. */
