@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MillraceError } from '../errors.js';
 import { importBackend } from '../lazy.js';
+import { openWithUnrefTimers, withUnrefTimers } from './pglite-timers.js';
 import type { PostgresTarget } from './postgres.js';
 
 export type EmbeddedPostgres = { target: PostgresTarget; close(): Promise<void> };
@@ -19,7 +20,7 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
   mkdirSync(dataDir, { recursive: true });
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(dataDir);
+    db = await openWithUnrefTimers(() => PGlite.create(dataDir));
   } catch (e) {
     throw new MillraceError('Connection', `${label}: cannot open the embedded PostgreSQL in ${dataDir}: ${(e as Error).message}`, { cause: e });
   }
@@ -62,20 +63,8 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
 
 type Executor = { execProtocolRawSync(...args: unknown[]): unknown };
 
-/**
- * The PostgreSQL inside PGlite arms timers (its 10 s idle statistics flush, statement timeouts)
- * with the global setTimeout while it runs a message. Unreferenced, they still fire in a process
- * that keeps running, but never keep a finished script alive.
- */
+/** Each message PGlite executes runs with its timers unreferenced (see pglite-timers.ts). */
 function unrefTimers(db: Executor): void {
   const run = db.execProtocolRawSync.bind(db);
-  db.execProtocolRawSync = (...args: unknown[]) => {
-    const original = globalThis.setTimeout;
-    globalThis.setTimeout = ((fn: () => void, ms?: number, ...rest: unknown[]) => (original(fn, ms, ...rest) as unknown as NodeJS.Timeout).unref()) as unknown as typeof setTimeout;
-    try {
-      return run(...args);
-    } finally {
-      globalThis.setTimeout = original;
-    }
-  };
+  db.execProtocolRawSync = (...args: unknown[]) => withUnrefTimers(() => run(...args));
 }
