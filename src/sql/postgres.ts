@@ -9,6 +9,7 @@ type PostgresModule = typeof import('postgres');
 import type { PostgresConfig } from '../config.js';
 import { aborted, MillraceError, sanitizedCause, SqlError, scrub, type ErrorCode } from '../errors.js';
 import { importBackend } from '../lazy.js';
+import { cancelQuietly } from './postgres-faults.js';
 import { quoteIdent, scrubParams, type CompiledSql } from './template.js';
 import type { Row } from './statement.js';
 
@@ -100,7 +101,7 @@ export class PostgresPool {
   async #runCancellable(statement: CompiledSql, ctx: RunContext, signal: AbortSignal): Promise<Row[][]> {
     if (signal.aborted) throw aborted(signal, `${this.#label}: the statement`);
     let query: { cancel(): unknown } | undefined;
-    const onAbort = () => query?.cancel();
+    const onAbort = () => cancelQuietly(query);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const params = typedParams(this.#sql, statement);
@@ -115,7 +116,7 @@ export class PostgresPool {
     const { signal } = ctx;
     if (signal?.aborted) throw aborted(signal, `${this.#label}: the statement`);
     const pending = new Set<{ cancel(): unknown }>();
-    const onAbort = () => pending.forEach((q) => q.cancel());
+    const onAbort = () => pending.forEach(cancelQuietly);
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#enter();
     try {
