@@ -169,32 +169,29 @@ export class PostgresPool {
     }
   }
 
-  /** postgres.js's socket hook: we connect, so we hold the handle and can let an idle pool not keep the process alive. */
-  #connect(o: SocketOptions): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const host = o.host[0] ?? 'localhost';
-      const port = o.port[0] ?? 5432;
-      const socket = o.path ? netConnect(o.path) : netConnect(port, host);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(Object.assign(new Error(`connect timeout after ${CONNECT_TIMEOUT_S}s`), { code: 'CONNECT_TIMEOUT' }));
-      }, CONNECT_TIMEOUT_S * 1000);
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        // postgres.js reads `host` for TLS server-name checks.
-        Object.assign(socket, { host });
-        const entry = { socket, handle: (socket as unknown as { _handle?: { ref(): void; unref(): void } })._handle };
-        this.#handles.add(entry);
-        socket.once('close', () => this.#handles.delete(entry));
-        if (!this.#referenced) entry.handle?.unref();
-        resolve(socket);
-      });
+  /**
+   * postgres.js's socket hook: we connect, so we hold the handle and can let an idle pool not keep the process alive.
+   * The socket is handed over while it connects: postgres.js then sees its `error` and `close` like its own
+   * socket's, and queued statements move on to the next attempt (a rejected hook left them waiting forever).
+   */
+  #connect(o: SocketOptions): Socket {
+    const host = o.host[0] ?? 'localhost';
+    const port = o.port[0] ?? 5432;
+    const socket = o.path ? netConnect(o.path) : netConnect(port, host);
+    // postgres.js reads `host` for TLS server-name checks.
+    Object.assign(socket, { host });
+    const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_S * 1000);
+    // postgres.js listens too; this one only keeps an early error from being an uncaught 'error' event.
+    socket.on('error', ignore);
+    socket.once('connect', () => clearTimeout(timer));
+    const entry = { socket, handle: (socket as unknown as { _handle?: { ref(): void; unref(): void } })._handle };
+    this.#handles.add(entry);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.#handles.delete(entry);
     });
+    if (!this.#referenced) entry.handle?.unref();
+    return socket;
   }
 
   #error(e: unknown, sql: string, ctx: RunContext, statements: CompiledSql[], inPrelude = false): MillraceError {
@@ -240,7 +237,7 @@ function hideRowValues(detail: string, sqlState: string): string {
 const CONNECTION_CODES = /^(E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL|PIPE|TIMEDOUT|NOENT|ACCES)|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|SASL_SIGNATURE_MISMATCH|AUTH_TYPE_NOT_IMPLEMENTED)$/;
 
 /**
- * SQLSTATE classes users branch on: 08 connection, 3D unknown database; 28 (rejected credentials:
+ * SQLSTATE classes users branch on: 08 connection, 57P01-57P03 server shutdown or restart, 3D unknown database; 28 (rejected credentials:
  * 28P01 bad password, 28000 unknown role or no pg_hba entry) and 42501 (privilege) are
  * PermissionDenied, like a storage's rejected keys.
  */
@@ -249,11 +246,18 @@ function classify(sqlState: string): ErrorCode {
   if (sqlState === '57014') return 'Aborted';
   const cls = sqlState.slice(0, 2);
   if (cls === '28') return 'PermissionDenied';
-  if (cls === '08' || cls === '3D') return 'Connection';
+  // 57P01-57P03: the server is shutting down, restarting or not yet up (57014 above is a cancel).
+  if (cls === '08' || cls === '3D' || /^57P0[1-3]$/.test(sqlState)) return 'Connection';
   return 'Sql';
 }
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };
+
+function connectTimeout(): Error {
+  return Object.assign(new Error(`connect timeout after ${CONNECT_TIMEOUT_S}s`), { code: 'CONNECT_TIMEOUT' });
+}
+
+function ignore(): void {}
 
 /**
  * undefined binds as NULL, also inside arrays (postgres.js refuses undefined); an integer beyond
