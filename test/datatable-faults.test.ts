@@ -69,3 +69,43 @@ describe('a terminated backend (57P01)', () => {
     expect(await sql`SELECT 1 AS v`.fetchOneScalar()).toBe(1);
   });
 });
+
+describe('cancels fired at random moments', () => {
+  let seed = 12;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+  /** `count` statements, each selecting its own value; `cancellable` ones abort after `abortMs()`. */
+  async function storm(count: number, cancellable: (i: number) => boolean, abortMs: () => number, sleepS: () => number) {
+    const sql = datatable();
+    const settled = await Promise.all(
+      Array.from({ length: count }, (_, i) => {
+        const statement = sql`SELECT ${`own-${i}`}::text AS v, pg_sleep(${sleepS()}::float8)`;
+        const signal = cancellable(i) ? AbortSignal.timeout(Math.floor(abortMs())) : undefined;
+        const p = statement.fetch({ signal, resultCollection: 'last_statement_first_row_scalar' });
+        return settleWithin(p, 60_000).then((s) => ({ i, cancellable: !!signal, s }));
+      }),
+    );
+    const pending = settled.filter((r) => r.s === 'pending').map((r) => r.i);
+    const wrong = settled.filter((r) => typeof r.s === 'object' && 'ok' in r.s && r.s.ok !== `own-${r.i}`).map((r) => [r.i, (r.s as { ok: unknown }).ok]);
+    const failed = settled
+      .filter((r) => typeof r.s === 'object' && 'error' in r.s && (!r.cancellable || (r.s.error as MillraceError).code !== 'Aborted'))
+      .map((r) => [r.i, String((r.s as { error: unknown }).error)]);
+    const aborted = settled.filter((r) => typeof r.s === 'object' && 'error' in r.s).length;
+    return { pending, wrong, failed, own: count - aborted - pending.length, aborted };
+  }
+
+  it('settle every statement with its own result or Aborted, and the pool keeps serving', async () => {
+    // 200 statements, every one with a signal fired within 60 ms: most before they reach a connection.
+    const burst = await storm(200, () => true, () => random() * 60, () => (random() < 0.5 ? random() * 0.05 : 0));
+    // 300 statements, 100 of them without a signal (no other's cancel may reach them), signals fired
+    // within 1.5 s while statements sleep up to 0.2 s: many are cancelled while they run.
+    const mixed = await storm(300, (i) => i % 3 !== 2, () => random() * 1500, () => random() * 0.2);
+    console.log(`burst: ${burst.own} own results, ${burst.aborted} Aborted; mixed: ${mixed.own} own results, ${mixed.aborted} Aborted`);
+    for (const r of [burst, mixed]) expect({ pending: r.pending, wrong: r.wrong, failed: r.failed }).toEqual({ pending: [], wrong: [], failed: [] });
+    expect(mixed.aborted).toBeGreaterThan(0);
+    expect(mixed.own).toBeGreaterThan(100);
+    const sql = datatable();
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => settleWithin(sql`SELECT ${i}::int AS v`.fetchOneScalar(), 30_000)));
+    expect(after).toEqual(Array.from({ length: 20 }, (_, i) => ({ ok: i })));
+  });
+});

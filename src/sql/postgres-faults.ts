@@ -1,28 +1,78 @@
 /**
  * Containment for the faults postgres.js lets escape: what would otherwise surface as an uncaught
- * exception or an unhandled rejection, or leave a statement that never settles, is kept inside the
- * pool and reaches the caller as a typed error on its own statement.
+ * exception or an unhandled rejection, a statement that never settles or a statement that receives
+ * another's result, is kept inside the pool and reaches the caller as a typed error on its own statement.
+ *
+ * Cancels. postgres.js cancels a query that is queued or pipelined behind another by marking it, and
+ * that mark is what goes wrong (postgres.js 3.4.9): a query marked while its connection starts up is
+ * never run and the connection never becomes free again (the pool stops serving); marked queries taken
+ * off a connection's pipeline leave their results on the wire for the next query (a caller receives
+ * another statement's rows); and a cancel request names a backend, not a query, so it hits whatever
+ * runs there when it arrives. So a cancellable statement runs on a connection reserved for it, a cancel
+ * request is sent only once that statement is running, and the connection is released only after the
+ * request was handled: the request can reach no other statement.
  */
+import type { Sql, PostgresType } from 'postgres';
 
-type Cancellable = { cancel(): unknown };
+type Pool = Sql<Record<string, PostgresType>>;
+/** The parts of a postgres.js `Query` used here (3.4: `active` once it runs, `canceller` what `cancel()` calls once). */
+type RunningQuery = Promise<unknown> & { active?: boolean; canceller?: ((q: unknown) => Promise<unknown>) | null };
+
+/** What a signal that fired before the statement started rejects with; the pool reports `Aborted`. */
+export class NotStarted extends Error {}
 
 /**
- * Asks the server to cancel a running query. The request goes over a new connection, which can fail
- * (the embedded server accepts one connection; a server that just went down refuses it): the statement
- * then settles on its own, and the failed request is not the caller's error.
- *
- * postgres.js's `query.cancel()` drops the promise of that request, so its failure became an unhandled
- * rejection (an EPIPE that killed the process). Its canceller (postgres.js 3.4's `Query#canceller`,
- * what `cancel()` calls once) returns that promise: it is called here and the failure is caught.
+ * One statement on a connection of its own, cancelled on the server when `signal` fires. The connection
+ * is held by a transaction around the statement (`sql.reserve()` of postgres.js 3.4.9 never hands a
+ * connection that has to be opened first); it goes back to the pool once no cancel request can reach it.
  */
-export function cancelQuietly(query: Cancellable | undefined): void {
-  const q = query as (Cancellable & { canceller?: ((q: unknown) => Promise<unknown>) | null }) | undefined;
-  if (!q) return;
-  const canceller = q.canceller;
-  if (typeof canceller !== 'function') {
-    q.cancel();
-    return;
-  }
-  q.canceller = null;
-  canceller(q)?.catch?.(() => undefined);
+export function runAbortable(sql: Pool, text: string, params: never[], signal: AbortSignal): Promise<unknown> {
+  const running: RunningQuery[] = [];
+  let started = false;
+  let done = false;
+  let cancelling: Promise<void> | undefined;
+  let notStarted: (e: Error) => void = () => undefined;
+  const onAbort = () => {
+    if (started) cancelling ??= cancelWhenRunning(running, () => done);
+    else notStarted(new NotStarted('aborted before it started'));
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  const result = sql.begin(async (tx) => {
+    // Aborted while waiting for a connection: the caller has its answer; nothing runs.
+    if (signal.aborted) throw new NotStarted('aborted before it started');
+    started = true;
+    const query = tx.unsafe(text, params, { prepare: true }) as unknown as RunningQuery;
+    running.push(query);
+    try {
+      return await query;
+    } finally {
+      done = true;
+      if (cancelling) await cancelling;
+    }
+  });
+  result.then(
+    () => signal.removeEventListener('abort', onAbort),
+    () => signal.removeEventListener('abort', onAbort),
+  );
+  return Promise.race([result, new Promise<never>((_, reject) => (notStarted = reject))]);
+}
+
+/**
+ * Sends one cancel request for whichever of `queries` (read afresh on each look) is running, waiting for one to run; resolves when
+ * the server has handled the request (or it failed: the embedded server accepts one connection, a server
+ * going down refuses it; the statement then settles on its own). Never rejects.
+ */
+export function cancelWhenRunning(queries: Iterable<Promise<unknown>>, done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const attempt = () => {
+      if (done()) return resolve();
+      let running: RunningQuery | undefined;
+      for (const q of queries as Iterable<RunningQuery>) if (q.active && typeof q.canceller === 'function') running ??= q;
+      if (!running) return void setTimeout(attempt, 1);
+      const canceller = running.canceller!;
+      running.canceller = null;
+      Promise.resolve(canceller(running)).then(() => resolve(), () => resolve());
+    };
+    attempt();
+  });
 }

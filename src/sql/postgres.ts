@@ -9,7 +9,7 @@ type PostgresModule = typeof import('postgres');
 import type { PostgresConfig } from '../config.js';
 import { aborted, MillraceError, sanitizedCause, SqlError, scrub, type ErrorCode } from '../errors.js';
 import { importBackend } from '../lazy.js';
-import { cancelQuietly } from './postgres-faults.js';
+import { cancelWhenRunning, runAbortable } from './postgres-faults.js';
 import { quoteIdent, scrubParams, type CompiledSql } from './template.js';
 import type { Row } from './statement.js';
 
@@ -97,26 +97,28 @@ export class PostgresPool {
     }
   }
 
-  /** One statement with an abort signal: cancelled on the server when the signal fires. */
+  /** One statement with an abort signal: cancelled on the server when the signal fires (see postgres-faults.ts). */
   async #runCancellable(statement: CompiledSql, ctx: RunContext, signal: AbortSignal): Promise<Row[][]> {
     if (signal.aborted) throw aborted(signal, `${this.#label}: the statement`);
-    let query: { cancel(): unknown } | undefined;
-    const onAbort = () => cancelQuietly(query);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const params = typedParams(this.#sql, statement);
+    this.#enter();
     try {
-      const params = typedParams(this.#sql, statement);
-      this.#enter();
-      return await this.#runOne(statement, params, ctx, (q) => (query = q));
+      return [rowsOf(await runAbortable(this.#sql, statement.text, params, signal))];
+    } catch (e) {
+      throw this.#error(e, statement.text, ctx, [statement]);
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      this.#leave();
     }
   }
 
   async #runMany(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]> {
     const { signal } = ctx;
     if (signal?.aborted) throw aborted(signal, `${this.#label}: the statement`);
-    const pending = new Set<{ cancel(): unknown }>();
-    const onAbort = () => pending.forEach(cancelQuietly);
+    const pending = new Set<Promise<unknown>>();
+    let settled = false;
+    let cancelling: Promise<void> | undefined;
+    // One cancel request, to the statement running when it arrives: it fails the whole transaction.
+    const onAbort = () => (cancelling ??= cancelWhenRunning(pending, () => settled));
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#enter();
     try {
@@ -127,17 +129,21 @@ export class PostgresPool {
         // Issued together, they are pipelined on the transaction's connection and run in order.
         const queries = [...prelude.map((t) => tx.unsafe(t)), ...statements.map((s) => this.#query(tx, s))];
         queries.forEach((q) => pending.add(q));
-        const settled = await Promise.allSettled(queries);
-        const failed = settled.findIndex((r) => r.status === 'rejected');
+        const results = await Promise.allSettled(queries);
+        settled = true;
+        // The connection goes back to the pool only once no cancel request can reach it any more.
+        if (cancelling) await cancelling;
+        const failed = results.findIndex((r) => r.status === 'rejected');
         if (failed !== -1) {
           const text = failed < prelude.length ? prelude[failed]! : statements[failed - prelude.length]!.text;
-          throw this.#error((settled[failed] as PromiseRejectedResult).reason, text, ctx, statements, failed < prelude.length);
+          throw this.#error((results[failed] as PromiseRejectedResult).reason, text, ctx, statements, failed < prelude.length);
         }
-        return settled.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
+        return results.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
       })) as Row[][];
     } catch (e) {
       throw e instanceof MillraceError ? e : this.#error(e, statements.map((s) => s.text).join(';\n'), ctx, statements);
     } finally {
+      settled = true;
       this.#leave();
       signal?.removeEventListener('abort', onAbort);
     }
