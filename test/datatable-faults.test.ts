@@ -12,6 +12,31 @@ import { close } from '../src/lifecycle.js';
 import { datatable } from '../src/sql/datatable.js';
 import { MillraceError } from '../src/errors.js';
 import { freshDatabase } from './setup/pgdb.js';
+import { privateCluster } from './helpers/pg-cluster.js';
+import { spawn } from 'node:child_process';
+
+/** A fixture script in its own process: what kills or hangs a process shows there. */
+function runFixture(fixture: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | string | null; out: any; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `test/fixtures/${fixture}`, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      let out: unknown;
+      try {
+        out = JSON.parse(stdout.trim().split('\n').pop()!);
+      } catch {
+        out = undefined;
+      }
+      resolve({ code: code ?? signal, out, stderr });
+    });
+  });
+}
 
 process.env.MILLRACE_HOME = mkdtempSync(join(tmpdir(), 'millrace-dt-faults-'));
 
@@ -107,5 +132,29 @@ describe('cancels fired at random moments', () => {
     const sql = datatable();
     const after = await Promise.all(Array.from({ length: 20 }, (_, i) => settleWithin(sql`SELECT ${i}::int AS v`.fetchOneScalar(), 30_000)));
     expect(after).toEqual(Array.from({ length: 20 }, (_, i) => ({ ok: i })));
+  });
+});
+
+describe('a server restart', () => {
+  it('does not kill the process: statements in flight reject typed, later ones succeed', async () => {
+    const cluster = await privateCluster();
+    try {
+      const rounds: unknown[] = [];
+      for (const mode of ['fast', 'immediate', 'fast'] as const) {
+        const child = runFixture('restart-loops.ts', [cluster.url, '9000']);
+        await new Promise((r) => setTimeout(r, 3000));
+        cluster.restart(mode);
+        const r = await child;
+        rounds.push({ mode, code: r.code, out: r.out });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.out.untyped).toEqual([]);
+        // Every error is a lost connection (57P01 included), never a statement error.
+        expect(Object.keys(r.out.errors).filter((c) => c !== 'Connection')).toEqual([]);
+        expect(r.out.okAfterFirstError).toBeGreaterThan(0);
+      }
+      console.log(JSON.stringify(rounds));
+    } finally {
+      cluster.destroy();
+    }
   });
 });

@@ -43,12 +43,17 @@ export function runAbortable(sql: Pool, text: string, params: never[], signal: A
     started = true;
     const query = tx.unsafe(text, params, { prepare: true }) as unknown as RunningQuery;
     running.push(query);
+    let outcome: { ok: unknown } | { error: unknown };
     try {
-      return await query;
-    } finally {
-      done = true;
-      if (cancelling) await cancelling;
+      outcome = { ok: await query };
+    } catch (error) {
+      outcome = { error };
     }
+    done = true;
+    if (cancelling) await cancelling;
+    if ('ok' in outcome) return outcome.ok;
+    if (isConnectionLoss(outcome.error)) return connectionLost();
+    throw outcome.error;
   });
   result.then(
     () => signal.removeEventListener('abort', onAbort),
@@ -75,4 +80,25 @@ export function cancelWhenRunning(queries: Iterable<Promise<unknown>>, done: () 
     };
     attempt();
   });
+}
+
+/**
+ * Whether a statement failed because its connection is gone (closed, reset, the server shutting down).
+ * Inside `sql.begin`, postgres.js answers a failed callback with a ROLLBACK on the same connection; on a
+ * closed one that write runs after its socket was dropped and throws an uncaught TypeError
+ * (`Cannot read properties of null (reading 'write')`, connection.js nextWrite) that kills the process.
+ */
+export function isConnectionLoss(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(CONNECTION_(CLOSED|DESTROYED|ENDED)|ECONNRESET|EPIPE|57P0[1-3]|08...)$/.test(code);
+}
+
+/**
+ * What a `sql.begin` callback returns when its connection is gone: a promise that never settles, so
+ * postgres.js sends nothing more on that connection (any later ROLLBACK would crash as above), and
+ * `begin` rejects on its own when the connection closes (CONNECTION_CLOSED), which these errors precede.
+ * Nothing refers to the promise after that: it is collected with the transaction.
+ */
+export function connectionLost(): Promise<never> {
+  return new Promise<never>(() => undefined);
 }

@@ -9,7 +9,7 @@ type PostgresModule = typeof import('postgres');
 import type { PostgresConfig } from '../config.js';
 import { aborted, MillraceError, sanitizedCause, SqlError, scrub, type ErrorCode } from '../errors.js';
 import { importBackend } from '../lazy.js';
-import { cancelWhenRunning, runAbortable } from './postgres-faults.js';
+import { cancelWhenRunning, connectionLost, isConnectionLoss, runAbortable } from './postgres-faults.js';
 import { quoteIdent, scrubParams, type CompiledSql } from './template.js';
 import type { Row } from './statement.js';
 
@@ -135,8 +135,10 @@ export class PostgresPool {
         if (cancelling) await cancelling;
         const failed = results.findIndex((r) => r.status === 'rejected');
         if (failed !== -1) {
+          const reason = (results[failed] as PromiseRejectedResult).reason;
+          if (isConnectionLoss(reason)) return connectionLost();
           const text = failed < prelude.length ? prelude[failed]! : statements[failed - prelude.length]!.text;
-          throw this.#error((results[failed] as PromiseRejectedResult).reason, text, ctx, statements, failed < prelude.length);
+          throw this.#error(reason, text, ctx, statements, failed < prelude.length);
         }
         return results.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
       })) as Row[][];
