@@ -3,7 +3,7 @@
  * compiled statements in, rows out, typed errors. The embedded default (PGlite) is served on a
  * private socket and reached through this same code, so both behave alike.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket as NetSocket, type Socket } from 'node:net';
 import type { Sql, TransactionSql, Options, PostgresType } from 'postgres';
 type PostgresModule = typeof import('postgres');
 import type { PostgresConfig } from '../config.js';
@@ -21,6 +21,10 @@ export type PostgresTarget = {
   options: Options<Record<string, PostgresType>>;
   /** Connections in the pool (1 for the embedded PGlite, which serves one at a time). */
   max: number;
+  /** Opens the socket itself, ready for the startup message (the embedded database finds or becomes its server). */
+  connect?: () => Promise<Socket>;
+  /** Seconds before an idle connection closes; by default never (idle connections do not hold the process). */
+  idleTimeout?: number;
 };
 
 export type RunContext = { schema?: string; role?: string; signal?: AbortSignal };
@@ -46,11 +50,11 @@ export class PostgresPool {
       fetch_types: false,
       prepare: true,
       // Timers of postgres.js would keep a finished script alive; idle sockets are unreferenced instead.
-      idle_timeout: 0,
+      idle_timeout: target.idleTimeout ?? 0,
       max_lifetime: 0,
       connect_timeout: CONNECT_TIMEOUT_S,
       onnotice: () => {},
-      socket: (o: unknown) => this.#connect(o as SocketOptions),
+      socket: (o: unknown) => (target.connect ? target.connect().then((s) => this.#track(s), failedSocket) : this.#connect(o as SocketOptions)),
       connection: { application_name: 'millrace', TimeZone: 'UTC', ...target.options.connection },
     } as Options<Record<string, PostgresType>>;
     this.#sql = target.url ? postgres(target.url, options) : postgres(options);
@@ -192,12 +196,15 @@ export class PostgresPool {
     // postgres.js listens too; this one only keeps an early error from being an uncaught 'error' event.
     socket.on('error', ignore);
     socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    return this.#track(socket);
+  }
+
+  /** Holds the socket's handle, to unreference it while the pool is idle. */
+  #track(socket: Socket): Socket {
     const entry = { socket, handle: (socket as unknown as { _handle?: { ref(): void; unref(): void } })._handle };
     this.#handles.add(entry);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.#handles.delete(entry);
-    });
+    socket.once('close', () => this.#handles.delete(entry));
     if (!this.#referenced) entry.handle?.unref();
     return socket;
   }
@@ -266,6 +273,20 @@ function connectTimeout(): Error {
 }
 
 function ignore(): void {}
+
+/**
+ * A socket that fails with `e` once postgres.js listens: it then handles the failure like any refused
+ * connection. It fails only after postgres.js has flushed its startup message into it (a no-op): a
+ * connection that closes with a write pending never flushes a later one (postgres.js 3.4.9 clears
+ * that timer without forgetting it), and the next attempt would hang until its connect timeout.
+ */
+function failedSocket(e: unknown): Socket {
+  const socket = new NetSocket();
+  socket.on('error', ignore);
+  socket.write = (() => true) as never;
+  setImmediate(() => setImmediate(() => socket.destroy(e as Error)));
+  return socket;
+}
 
 /**
  * undefined binds as NULL, also inside arrays (postgres.js refuses undefined); an integer beyond
