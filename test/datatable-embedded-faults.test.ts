@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-export function runFixture(fixture: string, home: string, args: string[] = [], timeoutMs = 60_000): Promise<{ code: number | null; out: any; stdout: string; stderr: string; ms: number }> {
+export function runFixture(fixture: string, home: string, args: string[] = [], timeoutMs = 180_000): Promise<{ code: number | null; out: any; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', `test/fixtures/${fixture}`, ...args], { env: { ...process.env, MILLRACE_HOME: home } });
@@ -40,7 +40,7 @@ describe('the embedded default under faults', () => {
     expect([{ ok: 'first' }, { code: 'Aborted' }]).toContainEqual(r.out.first);
     expect([{ ok: 'second' }, { code: 'Aborted' }]).toContainEqual(r.out.second);
     expect(r.out.after).toBe(3);
-  });
+  }, 300_000);
 
   // Pipelines run steps in parallel on one machine: several processes on one MILLRACE_HOME is normal use.
   it('several processes write to one MILLRACE_HOME without losing a row, run after run', async () => {
@@ -60,7 +60,7 @@ describe('the embedded default under faults', () => {
     const counts = await runFixture('embedded-count.ts', h);
     expect(counts.out).toEqual(Object.fromEntries([0, 1, 2].flatMap((run) => ['a', 'b', 'c'].map((w) => [`${run}${w}`, 300]))));
     expect(existsSync(join(h, 'datatable.lock'))).toBe(false);
-  });
+  }, 900_000);
 
   it('a killed serving process: the next one takes over, and its socket folder goes', async () => {
     const h = home();
@@ -88,5 +88,5 @@ describe('the embedded default under faults', () => {
     expect(next.out).toMatchObject({ inserted: 10, errors: [] });
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`millrace-pg-${pid}-`))).toEqual([]);
     expect(existsSync(lock)).toBe(false);
-  });
+  }, 600_000);
 });

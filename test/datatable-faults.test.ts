@@ -2,7 +2,7 @@
  * The Postgres driver under faults a real server produces: refused connections, a terminated backend,
  * cancels fired at random moments, and a server restart (on a private cluster, stopped and started here).
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,7 +128,8 @@ describe('cancels fired at random moments', () => {
     console.log(`burst: ${burst.own} own results, ${burst.aborted} Aborted; mixed: ${mixed.own} own results, ${mixed.aborted} Aborted`);
     for (const r of [burst, mixed]) expect({ pending: r.pending, wrong: r.wrong, failed: r.failed }).toEqual({ pending: [], wrong: [], failed: [] });
     expect(mixed.aborted).toBeGreaterThan(0);
-    expect(mixed.own).toBeGreaterThan(100);
+    // The 100 statements without a signal all kept their own result.
+    expect(mixed.own).toBeGreaterThanOrEqual(100);
     const sql = datatable();
     const after = await Promise.all(Array.from({ length: 20 }, (_, i) => settleWithin(sql`SELECT ${i}::int AS v`.fetchOneScalar(), 30_000)));
     expect(after).toEqual(Array.from({ length: 20 }, (_, i) => ({ ok: i })));
@@ -141,8 +142,11 @@ describe('a server restart', () => {
     try {
       const rounds: unknown[] = [];
       for (const mode of ['fast', 'immediate', 'fast'] as const) {
-        const child = runFixture('restart-loops.ts', [cluster.url, '9000']);
-        await new Promise((r) => setTimeout(r, 3000));
+        const ready = join(mkdtempSync(join(tmpdir(), 'millrace-restart-')), 'ready');
+        const child = runFixture('restart-loops.ts', [cluster.url, '6000', ready], 180_000);
+        // Restart once the loops are running (starting the child takes long on a loaded machine).
+        for (let i = 0; i < 1200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 1500));
         cluster.restart(mode);
         const r = await child;
         rounds.push({ mode, code: r.code, out: r.out });
@@ -156,5 +160,5 @@ describe('a server restart', () => {
     } finally {
       cluster.destroy();
     }
-  });
+  }, 600_000);
 });

@@ -15,7 +15,7 @@ import type { PostgresTarget } from './postgres.js';
 export type EmbeddedPostgres = { target: PostgresTarget; close(): Promise<void> };
 
 /** Idle connections close after this many seconds: a process serving others exits soon after they are done. */
-const IDLE_S = 0.2;
+const IDLE_S = 0.05;
 
 export async function startEmbeddedPostgres(label: string, dataDir: string): Promise<EmbeddedPostgres> {
   const shared = shareEmbedded(label, resolve(dataDir), () => openPGlite(label, dataDir));

@@ -8,8 +8,8 @@
  * never interleaved. A connection that goes away mid-way is cleaned up (Sync, ROLLBACK) and its prepared
  * statements deallocated, so the session is as the next connection expects.
  *
- * Every open connection holds this process's event loop: a process serving others stays up while they
- * are connected (they close idle connections after a moment), and exits when no one is.
+ * Every open connection of a millrace process holds this process's event loop: a process serving others
+ * stays up while they are connected (they close idle connections after a moment), and exits when no one is.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 
@@ -64,6 +64,9 @@ export class EmbeddedServer {
   #accept(socket: Socket): void {
     const c: Connection = { socket, buffer: Buffer.alloc(0), started: false, queue: [], statements: new Set(), midSequence: false, closed: false };
     this.#connections.add(c);
+    // Held only once it shows it is a millrace client (it opens with an SSL request, which libpq never
+    // sends over a unix socket): a foreign client (DuckDB's postgres extension, psql) keeps no one alive.
+    socket.unref();
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.on('data', (data: Buffer) => this.#receive(c, data));
@@ -84,6 +87,7 @@ export class EmbeddedServer {
         const code = c.buffer.readInt32BE(4);
         if (code === SSL_REQUEST || code === GSS_REQUEST) {
           c.buffer = c.buffer.subarray(8);
+          if (code === SSL_REQUEST) c.socket.ref();
           c.socket.write('N');
           continue;
         }

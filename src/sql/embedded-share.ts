@@ -27,6 +27,8 @@ export type SharedEmbedded = {
 /** How long a process waits for another that holds the database to answer (it may be opening it on a slow machine). */
 const WAIT_MS = 120_000;
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+/** Locks held by servers of this process, open or still draining: a lock with our pid is a leftover only when not here. */
+const servingHere = new Set<string>();
 
 export function shareEmbedded(label: string, dataDir: string, open: () => Promise<Database>): SharedEmbedded {
   const lockPath = `${dataDir}.lock`;
@@ -55,6 +57,7 @@ export function shareEmbedded(label: string, dataDir: string, open: () => Promis
       await server.listen(socket);
       // A process that ends without close() leaves no lock and no socket folder behind.
       process.once('exit', release);
+      servingHere.add(lockPath);
       return { server, db, socket, socketDir, onExit: release };
     } catch (e) {
       await db?.close().catch(() => undefined);
@@ -78,7 +81,7 @@ export function shareEmbedded(label: string, dataDir: string, open: () => Promis
             .then((s) => (s ? (serving = s) : undefined))
             .finally(() => (starting = undefined));
           path = (await starting)?.socket;
-        } else if (h === 'unreadable' || h.pid === process.pid || !alive(h.pid)) {
+        } else if (h === 'unreadable' || (h.pid === process.pid && !servingHere.has(lockPath)) || !alive(h.pid)) {
           // Being written, a leftover of ours, or its process is gone.
           if (h !== 'unreadable' || ageMs(lockPath) > 5_000) breakStale(lockPath, h);
         } else {
@@ -109,6 +112,7 @@ export function shareEmbedded(label: string, dataDir: string, open: () => Promis
     await s.db.close().catch(() => undefined);
     process.off('exit', s.onExit);
     s.onExit();
+    servingHere.delete(lockPath);
   }
 
   return { connect, close };
