@@ -76,6 +76,8 @@ async function driver(name: string, schema?: string): Promise<SqlDriver> {
 /** How DuckDB's postgres extension reaches a datatable (`ATTACH 'datatable://name'` in ducklake()); opens it if needed. */
 export async function datatableLibpq(name: string): Promise<LibpqTarget> {
   const d = await drivers.get(name, () => openDriver(name));
+  // The embedded database is served from its first connection on: make sure it is.
+  await d.driver.run([{ text: 'SELECT 1', params: [] }], {});
   if (!d.libpq) throw new MillraceError('Unsupported', `datatable ${JSON.stringify(name)} cannot be attached to DuckDB`);
   return d.libpq;
 }

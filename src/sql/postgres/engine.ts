@@ -2,7 +2,8 @@
 import type { Engine } from '../engine.js';
 import { isEmbedded, libpqConninfo, type DatatableConfig } from './config.js';
 import { postgresDialect } from './dialect.js';
-import { PostgresPool, postgresTarget } from './driver.js';
+import { PostgresPool } from './driver.js';
+import { postgresTarget } from './target.js';
 import { startEmbeddedPostgres } from './embedded.js';
 
 export const postgresEngine: Engine<DatatableConfig> = {
