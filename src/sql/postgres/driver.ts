@@ -12,6 +12,7 @@ import type { CompiledSql, Row, RunContext, SqlDriver } from '../engine.js';
 import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
 import type { PostgresConfig } from './config.js';
+import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
 import { TYPES } from './types.js';
 
 export type { RunContext } from '../engine.js';
@@ -51,6 +52,7 @@ export class PostgresPool implements SqlDriver {
       max_lifetime: 0,
       connect_timeout: CONNECT_TIMEOUT_S,
       onnotice: () => {},
+      transform: { column: { from: ownColumnName } }, // a `__proto__` column stays a column (rows.ts)
       socket: (o: unknown) => this.#connect(o as SocketOptions),
       connection: { application_name: 'millrace', TimeZone: 'UTC', ...target.options.connection },
     } as Options<Record<string, PostgresType>>;
@@ -287,6 +289,8 @@ function typedParams(sql: Sql<Record<string, PostgresType>> | TransactionSql<Rec
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
   if (!Array.isArray(result)) return [];
+  const columns = (result as { columns?: { name: string }[] | null }).columns;
+  if (hasProtoColumn(columns)) return ownColumns(result, columns);
   const rows: Row[] = new Array(result.length);
   for (let i = 0; i < rows.length; i++) rows[i] = result[i] as Row;
   return rows;
