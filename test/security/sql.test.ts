@@ -95,3 +95,92 @@ describe.each(ENGINES)('rows own exactly their columns ($name)', ({ name, sql: o
     });
   }
 });
+
+describe('materialization names are identifiers', () => {
+  const area = 'materialization names (upsertPartition, appendPartition)';
+  const HOSTILE_TABLES = [
+    't; DROP TABLE sentinel; --',
+    't" ; DROP TABLE sentinel; --',
+    't AS SELECT 1; DROP TABLE sentinel; --',
+    'sentinel --',
+    't(x); DROP TABLE sentinel',
+    '"t"; DROP TABLE sentinel; --',
+    '"t""; DROP TABLE sentinel; --"x"; DROP TABLE sentinel; --',
+    't\0; DROP TABLE sentinel',
+    'a.b.c.d',
+    '.t',
+    't.',
+    '',
+    ' t',
+  ];
+  const HOSTILE_COLUMNS = ['id) OR true; DROP TABLE sentinel; --', 'id; DROP TABLE sentinel', 'id" ; DROP TABLE sentinel; --', 'x.id', '1id', 'id --'];
+
+  beforeAll(async () => {
+    await ducklake()`CREATE TABLE sentinel AS SELECT 1 AS id; CREATE TABLE src AS SELECT 1 AS id, 'a' AS v UNION ALL SELECT 2, 'b'`.execute();
+  });
+
+  async function sentinelSurvives() {
+    expect(await ducklake()`SELECT count(*) FROM sentinel`.fetchOneScalar()).toBe(1);
+  }
+
+  function rejected(run: () => unknown) {
+    let err: unknown;
+    try {
+      run();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'InvalidArgument' });
+  }
+
+  it('a hostile table, uniqueKey or partitionCol is refused before anything runs', async () => {
+    const { upsertPartition, appendPartition } = await import('../../src/index.js');
+    const selectSql = 'SELECT * FROM src';
+    for (const table of HOSTILE_TABLES) {
+      for (const partition of [undefined, '2026-11-21']) {
+        await attempt(area, async () => {
+          rejected(() => upsertPartition({ table, selectSql, partition, uniqueKey: 'id' }).execute());
+          rejected(() => upsertPartition({ table, selectSql, partition }).execute());
+          rejected(() => appendPartition({ table, selectSql, partition }).execute());
+          await sentinelSurvives();
+        });
+      }
+    }
+    for (const column of HOSTILE_COLUMNS) {
+      await attempt(area, async () => {
+        rejected(() => upsertPartition({ table: 'm1', selectSql, uniqueKey: column }).execute());
+        rejected(() => upsertPartition({ table: 'm1', selectSql, partition: 'p', uniqueKey: column }).execute());
+        rejected(() => upsertPartition({ table: 'm1', selectSql, partition: 'p', partitionCol: column }).execute());
+        rejected(() => appendPartition({ table: 'm1', selectSql, partition: 'p', partitionCol: column }).execute());
+        await sentinelSurvives();
+      });
+    }
+  });
+
+  it('ordinary names work as in windmill-client: plain, schema-qualified, any case, pre-quoted', async () => {
+    const { upsertPartition, appendPartition } = await import('../../src/index.js');
+    const sql = ducklake();
+    const cases: { table: string; read: string; uniqueKey?: string; partitionCol?: string }[] = [
+      { table: 'daily', read: 'daily', uniqueKey: 'id' },
+      { table: 'main.daily_q', read: 'daily_q', uniqueKey: 'ID' },
+      { table: 'Daily_Mixed', read: 'daily_mixed', partitionCol: 'Day' },
+      { table: '"Daily Sales"', read: '"Daily Sales"', uniqueKey: '"id"' },
+      { table: 'ünï_tåble', read: 'ünï_tåble', partitionCol: '_wm_partition' },
+    ];
+    for (const c of cases) {
+      await attempt(area, async () => {
+        const opts = { table: c.table, selectSql: 'SELECT * FROM src', partition: '2026-11-21', uniqueKey: c.uniqueKey, partitionCol: c.partitionCol };
+        await upsertPartition(opts).execute();
+        await upsertPartition(opts).execute();
+        expect(await sql`SELECT count(*) FROM ${sql.raw(c.read)}`.fetchOneScalar()).toBe(2);
+        await appendPartition({ ...opts, uniqueKey: undefined }).execute();
+        expect(await sql`SELECT count(*) FROM ${sql.raw(c.read)}`.fetchOneScalar()).toBe(4);
+        await sentinelSurvives();
+      });
+    }
+    await attempt(area, async () => {
+      for (let i = 0; i < 2; i++) await upsertPartition({ table: 'main.Whole', selectSql: 'SELECT * FROM src', uniqueKey: 'Id' }).execute();
+      expect(await sql`SELECT count(*) FROM whole`.fetchOneScalar()).toBe(2);
+    });
+  });
+});
