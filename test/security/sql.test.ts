@@ -4,6 +4,7 @@
  * identifiers, and the statement splitter agrees with both engines. Each area counts the cases it
  * tried and the ones that held; afterAll prints them (the README's Security table quotes them).
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { close, configure, datatable, ducklake, type SqlTemplateFunction } from '../../src/index.js';
 import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
@@ -169,11 +170,11 @@ describe('materialization names are identifiers', () => {
     ];
     for (const c of cases) {
       await attempt(area, async () => {
-        const opts = { table: c.table, selectSql: 'SELECT * FROM src', partition: '2026-11-21', uniqueKey: c.uniqueKey, partitionCol: c.partitionCol };
-        await upsertPartition(opts).execute();
-        await upsertPartition(opts).execute();
+        const opts = { table: c.table, selectSql: 'SELECT * FROM src', partition: '2026-11-21', partitionCol: c.partitionCol };
+        await upsertPartition({ ...opts, uniqueKey: c.uniqueKey }).execute();
+        await upsertPartition({ ...opts, uniqueKey: c.uniqueKey }).execute();
         expect(await sql`SELECT count(*) FROM ${sql.raw(c.read)}`.fetchOneScalar()).toBe(2);
-        await appendPartition({ ...opts, uniqueKey: undefined }).execute();
+        await appendPartition(opts).execute();
         expect(await sql`SELECT count(*) FROM ${sql.raw(c.read)}`.fetchOneScalar()).toBe(4);
         await sentinelSurvives();
       });
@@ -182,5 +183,108 @@ describe('materialization names are identifiers', () => {
       for (let i = 0; i < 2; i++) await upsertPartition({ table: 'main.Whole', selectSql: 'SELECT * FROM src', uniqueKey: 'Id' }).execute();
       expect(await sql`SELECT count(*) FROM whole`.fetchOneScalar()).toBe(2);
     });
+  });
+});
+
+describe.each(ENGINES)('the splitter agrees with the engine ($name)', ({ name, sql: open }) => {
+  const area = 'statement splitting (parameters come back where written)';
+  /** A template: text pieces and values, as a tagged template would hand them over. */
+  type Piece = { text: string } | { value: string };
+  const template = (pieces: Piece[]) => {
+    const strings: string[] = [''];
+    const values: string[] = [];
+    for (const p of pieces) {
+      if ('text' in p) strings[strings.length - 1] += p.text;
+      else {
+        values.push(p.value);
+        strings.push('');
+      }
+    }
+    return { strings: Object.assign(strings, { raw: strings }) as unknown as TemplateStringsArray, values };
+  };
+  const run = (pieces: Piece[]) => {
+    const { strings, values } = template(pieces);
+    return open()(strings, ...values).fetch({ resultCollection: 'all_statements_all_rows' }) as Promise<Record<string, unknown>[][]>;
+  };
+
+  it('the cases of the issue: E-string continued on the next line, a value in a comment, CREATE RULE ... DO (a; b)', async () => {
+    await attempt(area, async () => {
+      const pieces: Piece[] = [
+        { text: 'SELECT ' }, { value: 'A' }, { text: "::text AS a, E'q'\n'\\' AS junk, ' AS s, " }, { value: 'C' },
+        { text: "::text AS c -- '\n, " }, { value: 'D' }, { text: '::text AS d; SELECT 1 AS one' },
+      ];
+      expect(await run(pieces)).toEqual([[{ a: 'A', s: "q' AS junk, ", c: 'C', d: 'D' }], [{ one: 1 }]]);
+    });
+    await attempt(area, async () => {
+      expect(await run([{ text: 'SELECT 1 AS a -- ' }, { value: 'x' }, { text: '\n' }])).toEqual([[{ a: 1 }]]);
+      expect(await run([{ text: 'SELECT ' }, { value: 'y' }, { text: '::text AS a /* ' }, { value: 'x' }, { text: ' */' }])).toEqual([[{ a: 'y' }]]);
+    });
+    await attempt(area, async () => {
+      const err = await run([{ text: "SELECT '" }, { value: 'x' }, { text: "' AS a; SELECT 1" }]).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'InvalidArgument' });
+    });
+    if (name === 'PostgreSQL') {
+      await attempt(area, async () => {
+        const sql = open();
+        await sql`CREATE TABLE rule_src (v text); CREATE TABLE rule_a (v text); CREATE TABLE rule_b (v text);
+CREATE RULE fan_out AS ON INSERT TO rule_src DO ALSO (INSERT INTO rule_a VALUES (NEW.v); INSERT INTO rule_b VALUES (NEW.v || ';'));
+INSERT INTO rule_src VALUES (${'x'})`.execute();
+        expect(await sql`SELECT (SELECT v FROM rule_a) AS a, (SELECT v FROM rule_b) AS b`.fetchOne()).toEqual({ a: 'x', b: 'x;' });
+      });
+    }
+  });
+
+  it('property: every value comes back from the statement and column it was written in', async () => {
+    const chars = fc.constantFrom('a', 'Z', ' ', ';', "'", '"', '$', '-', '/', '*', '(', ')', '\\', '\n', 'é', '1');
+    const content = fc.array(chars, { maxLength: 6 }).map((cs) => cs.join(''));
+    const value = fc.string({ maxLength: 8 }).map((v) => v.replace(/\0/g, ''));
+    /** An inert column: its SQL and the value the engine returns for it. */
+    const junk = fc.oneof<fc.Arbitrary<[string, unknown]>[]>(
+      content.map((t) => [`'${t.replace(/'/g, "''")}'`, t]),
+      fc.tuple(content, content).map(([a, b]) => {
+        const e = (t: string) => t.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+        return [`E'${e(a)}'\n  '${e(b)}'`, a + b];
+      }),
+      fc.tuple(content, content).map(([a, b]) => [`'${a.replace(/'/g, "''")}' -- ; ' $$\n'${b.replace(/'/g, "''")}'`, a + b]),
+      content.filter((t) => !t.includes('$q$') && !t.endsWith('$')).map((t) => [`$q$${t}$q$`, t]),
+      content.map((t) => [`(';' || '${t.replace(/'/g, "''")}' || (')'))`, `;${t})`]),
+    );
+    type Item = { kind: 'value'; v: string } | { kind: 'junk'; sql: string; expected: unknown } | { kind: 'comment'; line: boolean; v: string | undefined; t: string };
+    const item: fc.Arbitrary<Item> = fc.oneof(
+      { weight: 3, arbitrary: value.map((v) => ({ kind: 'value' as const, v })) },
+      { weight: 3, arbitrary: junk.map(([sql, expected]) => ({ kind: 'junk' as const, sql, expected })) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('comment' as const), line: fc.boolean(), v: fc.option(value, { nil: undefined }), t: content }) },
+    );
+    const statement = fc.array(item, { minLength: 1, maxLength: 5 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(statement, { minLength: 1, maxLength: 3 }), async (statements) => {
+        await attempt(area, async () => {
+          const pieces: Piece[] = [];
+          const expected: Record<string, unknown>[][] = [];
+          statements.forEach((items, s) => {
+            if (s > 0) pieces.push({ text: ';\n' });
+            pieces.push({ text: 'SELECT 0 AS c0' });
+            const row: Record<string, unknown> = { c0: 0 };
+            items.forEach((it, k) => {
+              if (it.kind === 'value') {
+                pieces.push({ text: ', ' }, { value: it.v }, { text: `::text AS "c${k + 1}"` });
+                row[`c${k + 1}`] = it.v;
+              } else if (it.kind === 'junk') {
+                pieces.push({ text: `, ${it.sql} AS "j${k + 1};'"` });
+                row[`j${k + 1};'`] = it.expected;
+              } else {
+                const body = it.line ? it.t.replace(/[\n\r]/g, ' ') : it.t.replace(/\/\*|\*\//g, '');
+                pieces.push({ text: it.line ? ` -- ${body}` : ` /* ${body} /* nested ; */ ` });
+                if (it.v !== undefined) pieces.push({ value: it.v });
+                pieces.push({ text: it.line ? '\n' : ' */ ' });
+              }
+            });
+            expected.push([row]);
+          });
+          expect(await run(pieces)).toEqual(expected);
+        });
+      }),
+      { numRuns: 200 },
+    );
   });
 });
