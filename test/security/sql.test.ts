@@ -5,6 +5,7 @@
  * tried and the ones that held; afterAll prints them (the README's Security table quotes them).
  */
 import fc from 'fast-check';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { close, configure, datatable, ducklake, type SqlTemplateFunction } from '../../src/index.js';
 import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
@@ -286,5 +287,134 @@ INSERT INTO rule_src VALUES (${'x'})`.execute();
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('no bound value in any printable form of an error', () => {
+  const area = 'bound values kept out of errors';
+  /** Every printable form of an error, its cause chain included. */
+  const printed = (err: unknown): string => {
+    const out: string[] = [inspect(err, { depth: 10 }), JSON.stringify(err) ?? ''];
+    for (let e = err as { cause?: unknown; stack?: unknown } | undefined, n = 0; e && n < 10; e = e.cause as typeof e, n++) out.push(String(e), String(e.stack));
+    return out.join('\n');
+  };
+  /** `text` standing on its own in `s`: not glued to a letter, digit or _ where `text` itself starts or ends with one. */
+  const standalone = (s: string, text: string): boolean => {
+    const word = /[\p{L}\p{N}_]/u;
+    for (let i = s.indexOf(text); i !== -1; i = s.indexOf(text, i + 1)) {
+      const end = i + text.length;
+      const gluedStart = word.test(text[0]!) && i > 0 && word.test(s[i - 1]!);
+      const gluedEnd = word.test(text.at(-1)!) && end < s.length && word.test(s[end]!);
+      if (!gluedStart && !gluedEnd) return true;
+    }
+    return false;
+  };
+  /** What a user would call the value: its text, its JSON, the strings inside it, and their words (engines echo one token). */
+  const forms = (v: unknown): string[] => {
+    if (typeof v === 'string') return [v, ...v.split(/[\s{}[\]":,]+/).filter((w) => w !== v)];
+    if (typeof v === 'number' || typeof v === 'bigint') return [String(v)];
+    if (v instanceof Date) return [v.toISOString(), v.toISOString().slice(0, 10)];
+    const leaves = Object.values(v as object).flatMap(forms);
+    return [JSON.stringify(v), ...leaves];
+  };
+
+  type Position = { engine: EngineCase; sql: string };
+  const PG_TYPES = ['int', 'bigint', 'numeric', 'float8', 'boolean', 'date', 'timestamptz', 'time', 'interval', 'uuid', 'json', 'jsonb', 'int[]', 'text[]', 'inet', 'money', 'int4range', 'mood'];
+  const DK_TYPES = ['INTEGER', 'BIGINT', 'DECIMAL(10,2)', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMPTZ', 'TIME', 'INTERVAL', 'UUID', 'JSON', 'INTEGER[]', 'TINYINT', 'HUGEINT', 'STRUCT(a INT)', 'MAP(VARCHAR, INT)', 'VARCHAR[]'];
+  const POSITIONS: Position[] = [
+    ...PG_TYPES.flatMap((t) => [`SELECT $1::text::${t}`, `SELECT $1::${t}`]).map((sql) => ({ engine: ENGINES[0]!, sql })),
+    ...[
+      "SELECT to_date($1, 'YYYY-MM-DD')",
+      'SELECT current_setting($1)',
+      'SELECT $1::text::regclass',
+      "SELECT json_build_object('k', $1)::text::int",
+      'SELECT ($1::text || $1::text)::int',
+      'INSERT INTO guarded (a, b) VALUES (1, $1::text)',
+      'INSERT INTO guarded (a, b, c) VALUES (2, $1::text, $1::text)',
+      'SELECT * FROM no_such_table WHERE x = $1',
+    ].map((sql) => ({ engine: ENGINES[0]!, sql })),
+    ...DK_TYPES.flatMap((t) => [`SELECT $1::VARCHAR::${t}`, `SELECT CAST($1 AS ${t})`]).map((sql) => ({ engine: ENGINES[1]!, sql })),
+    ...[
+      "SELECT strptime($1::VARCHAR, '%Y')",
+      "SELECT json_extract($1::VARCHAR, '$.a')",
+      "SELECT regexp_matches('a', '(' || $1::VARCHAR)",
+      'SELECT error($1::VARCHAR)',
+      "SELECT $1::VARCHAR::JSON->>'a'",
+      "SELECT to_json($1)::VARCHAR::INTEGER",
+      'INSERT INTO guarded VALUES ($1::VARCHAR), ($1::VARCHAR)',
+      'SELECT * FROM no_such_table WHERE x = $1',
+    ].map((sql) => ({ engine: ENGINES[1]!, sql })),
+  ];
+
+  beforeAll(async () => {
+    await datatable()`CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE guarded (a int, b text NOT NULL UNIQUE, c text CHECK (length(c) < 3))`.execute();
+    await ducklake()`CREATE TEMP TABLE guarded (v VARCHAR PRIMARY KEY CHECK (length(v) < 1))`.execute();
+  });
+
+  /** The position's statement with the value in each `$1`. */
+  const failure = (p: Position, v: unknown): Promise<unknown> => {
+    const strings = p.sql.split('$1');
+    const tag = Object.assign(strings, { raw: strings }) as unknown as TemplateStringsArray;
+    return p.engine.sql()(tag, ...strings.slice(1).map(() => v)).fetch();
+  };
+
+  it('property: random values in every position on both engines never appear in an error', async () => {
+    // What each position's error prints for a value that is not there: a value found standing in it
+    // (a word of the message, the SQL text, a path of the stack) is not the engine echoing it.
+    const reference = new Map<Position, string>();
+    for (const p of POSITIONS) reference.set(p, printed(await failure(p, 'qzqzqz').then(() => undefined, (e: unknown) => e)));
+    const value = fc.oneof(
+      fc.string({ minLength: 3, maxLength: 24 }),
+      fc.string({ unit: 'grapheme', minLength: 3, maxLength: 12 }),
+      fc.stringMatching(/^[a-z]{3,8}[0-9]{0,3}( [a-z0-9]{3,8}){0,2}$/),
+      fc.stringMatching(/^\{"[a-z]{1,3}": [a-z]{3,8}\}$/),
+      fc.integer({ min: 100, max: 2 ** 31 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => String(d).length >= 3),
+      fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), fc.string({ minLength: 3, maxLength: 10 }), { minKeys: 1, maxKeys: 3 }),
+      fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }),
+    ).map((v) => (typeof v === 'string' ? v.replace(/\0/g, '') : v));
+    let errors = 0;
+    await fc.assert(
+      fc.asyncProperty(value, fc.constantFrom(...POSITIONS), async (v, p) => {
+        const look = forms(v).filter((f) => f.length >= 3 && !standalone(reference.get(p)!, f));
+        fc.pre(look.length > 0);
+        const err = await failure(p, v).then(() => undefined, (e: unknown) => e);
+        if (err === undefined) return; // the value was valid there
+        errors++;
+        await attempt(area, () => {
+          const text = printed(err);
+          for (const f of look) expect(standalone(text, f), `${JSON.stringify(f)} in ${p.engine.name}: ${p.sql}\n${text}`).toBe(false);
+        });
+      }),
+      { numRuns: 600 },
+    );
+    expect(errors).toBeGreaterThan(300);
+  });
+
+  it('the engines\' own words survive: only the bound values are replaced', async () => {
+    const { scrubParams } = await import('../../src/sql/scrub.js');
+    const bound = (...values: unknown[]) => values.map((value) => ({ value, type: 'TEXT', explicit: false }));
+    const harmless: [string, unknown[]][] = [
+      ['too many bind parameters: 70000 (the limit is 65535)', [5535, '6553']],
+      ['relation "database_metadata" does not exist', ['data', 'base', 'meta']],
+      ['column "metadata" does not exist', ['data', 'tada']],
+      ["Catalog Error: Table with name no_such_table does not exist!\n\nLINE 1: SELECT * FROM no_such_table WHERE x = $1", ['such', 'tab', 1, 'LIN']],
+      ['Conversion Error: Type INT64 with value 3000 can\'t be cast because the value is out of range', [300, 'ype']],
+      ['syntax error at or near "SELECTED"', ['SELECT', 'ECTED']],
+      ['duplicate key value violates unique constraint "guarded_b_key"', ['guarded', 'key_b']],
+      ['permission denied for table secrets2', ['secrets']],
+    ];
+    for (const [message, values] of harmless) {
+      await attempt(area, () => expect(scrubParams(message, bound(...values))).toBe(message));
+    }
+    // And on the real engines: a message that quotes no value keeps every word.
+    await attempt(area, async () => {
+      const err = await datatable()`SELECT ${5535}::int, ${'data'}::text FROM database_metadata`.fetch().catch((e: unknown) => e);
+      expect(String(err)).toContain('relation "database_metadata" does not exist');
+    });
+    await attempt(area, async () => {
+      const err = await ducklake()`SELECT ${'such'} FROM no_such_table`.fetch().catch((e: unknown) => e);
+      expect(String(err)).toContain('Table with name no_such_table does not exist');
+    });
   });
 });

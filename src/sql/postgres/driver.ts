@@ -210,14 +210,15 @@ export class PostgresPool implements SqlDriver {
     if (err?.name === 'PostgresError' && typeof err.code === 'string') {
       const sqlState = err.code;
       let code: ErrorCode = classify(sqlState);
-      let message = `${this.#label}: ${err.message ?? 'error'}`;
+      // Each piece is cleaned on its own: the server echoes input at the end of a message or detail.
+      let message = `${this.#label}: ${clean(err.message ?? 'error')}`;
       if (inPrelude && ctx.role && sql.includes('ROLE')) {
         code = 'PermissionDenied';
-        message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${err.message}`;
+        message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${clean(err.message ?? '')}`;
       }
-      if (err.detail) message += ` (${hideRowValues(err.detail, sqlState)})`;
-      if (err.hint) message += ` Hint: ${err.hint}`;
-      return new SqlError(clean(message), { sql, sqlState, engine: 'postgres', code, cause });
+      if (err.detail) message += ` (${clean(hideRowValues(err.detail, sqlState))})`;
+      if (err.hint) message += ` Hint: ${clean(err.hint)}`;
+      return new SqlError(message, { sql, sqlState, engine: 'postgres', code, cause });
     }
     const connCode = typeof err?.code === 'string' && CONNECTION_CODES.test(err.code) ? err.code : undefined;
     if (connCode) {
