@@ -134,8 +134,9 @@ function placeholderAt(text: string, i: number): Placeholder | undefined {
 /**
  * The index just past the quoted string, quoted identifier, comment or dollar-quoted body that
  * starts at `i`, or `i` itself when none starts there. Unterminated ones run to the end of the text.
+ * Exported for the other readers of SQL text (DuckDB's conventions), so that all agree with the engines.
  */
-function skipNonCode(text: string, i: number): number {
+export function skipNonCode(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c === QUOTE) return skipQuoted(text, i, QUOTE, isEscapeString(text, i));
   if (c === DQUOTE) return skipQuoted(text, i, DQUOTE, false);
