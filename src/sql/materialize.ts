@@ -8,7 +8,7 @@ import { quoteIdent, raw } from './template.js';
 export interface DucklakeMaterializeOptions {
   /** The lake (default "main"), optionally "name:schema". */
   ducklake?: string;
-  /** Target table in the lake: a name, or `schema.table`; validated and quoted (`"Daily Sales".x` parts may come quoted). */
+  /** Target table: `name`, `schema.name` or `catalog.schema.name`, validated and quoted (parts may come `"double-quoted"`). */
   table: string;
   /** The SELECT producing this slice's rows: trusted SQL text, inlined as written (as in windmill-client). */
   selectSql: string;
@@ -52,7 +52,7 @@ function identifier(option: string, text: unknown, maxParts: number): string {
     if (text[at] !== '.') break;
     at++;
   }
-  const shape = maxParts > 1 ? 'a name or schema.name' : 'a column name';
+  const shape = maxParts > 1 ? 'name, schema.name or catalog.schema.name' : 'a column name';
   throw new MillraceError('InvalidArgument', `upsertPartition/appendPartition: ${option} must be ${shape} (letters, digits, _ and $, or "double-quoted"); got ${JSON.stringify(text)}`);
 }
 
