@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { aborted, MillraceError } from './errors.js';
-import { parseS3Object, type S3Object, type S3ObjectRecord } from './s3object.js';
-import { getStorage, type ObjectMeta, type PutBody, type Storage, type StorageSelector } from './storage/index.js';
+import { parseS3Object, validatePrefix, type S3Object, type S3ObjectRecord } from './s3object.js';
+import { getStorage, storageConfig, type ObjectMeta, type PutBody, type Storage, type StorageSelector } from './storage/index.js';
 import { readAll, StoredBlob } from './stored-blob.js';
 
 /** Options accepted in place of the positional tail of every file function. */
@@ -195,8 +195,9 @@ export type ListOptions = {
  * @example for await (const f of listS3Files({ prefix: 'logs/' })) console.log(f.s3, f.size);
  */
 export async function* listS3Files(opts: ListOptions = {}): AsyncIterable<S3FileInfo> {
+  const prefix = validatePrefix(opts.prefix ?? '');
+  if (opts.cursor !== undefined && typeof opts.cursor !== 'string') throw new MillraceError('InvalidArgument', 'listS3Files: cursor must be a string');
   const storage = await getStorage({ storage: opts.storage, resource: opts.s3ResourcePath });
-  const prefix = opts.prefix ?? '';
   const pageSize = Math.max(1, Math.min(opts.pageSize ?? 1000, 1000));
   let remaining = opts.limit ?? Infinity;
   let after = opts.cursor;
@@ -216,12 +217,20 @@ export async function* listS3Files(opts: ListOptions = {}): AsyncIterable<S3File
  * `contentDisposition` replace the source's; `onProgress` gets the size once copied. Returns the destination.
  */
 export async function copyS3File(src: S3Object, dst: S3Object, opts: WriteOptions = {}): Promise<S3ObjectRecord> {
-  const from = await target(src, {});
-  const to = await target(dst, opts);
+  // Both keys and both storage names are checked before any client is made.
+  const [srcRecord, dstRecord] = [parseS3Object(src), parseS3Object(dst)];
+  const [srcSel, dstSel] = [selector(srcRecord, {}), selector(dstRecord, opts)];
+  storageConfig(dstSel);
+  const from = { record: srcRecord, storage: await getStorage(srcSel) };
+  const to = { record: dstRecord, storage: await getStorage(dstSel) };
   if (opts.signal?.aborted) throw aborted(opts.signal);
   const meta = await from.storage.head(from.record.s3);
   if (!meta) throw notFound(from.record);
-  if (from.storage === to.storage) {
+  if (sameObject(from, to)) {
+    // One object under two names (aliased storages): copying it onto itself changes at most its headers.
+    if (opts.contentType || opts.contentDisposition) await to.storage.copy(to.record.s3, to.record.s3, { contentType: opts.contentType, contentDisposition: opts.contentDisposition, signal: opts.signal });
+    opts.onProgress?.(meta.size);
+  } else if (from.storage === to.storage) {
     await from.storage.copy(from.record.s3, to.record.s3, { contentType: opts.contentType, contentDisposition: opts.contentDisposition, signal: opts.signal });
     opts.onProgress?.(meta.size);
   } else {
@@ -243,10 +252,16 @@ export async function copyS3File(src: S3Object, dst: S3Object, opts: WriteOption
 }
 
 /** Copies then deletes the source. Returns the destination. */
+/** Same key in the same physical place: two storage names on one folder, bucket or container are aliases. */
+function sameObject(a: { record: S3ObjectRecord; storage: Storage }, b: { record: S3ObjectRecord; storage: Storage }): boolean {
+  return a.record.s3 === b.record.s3 && a.storage.location === b.storage.location;
+}
+
+/** Copies then deletes the source, unless both name the same object (then it is left as it is). Returns the destination. */
 export async function moveS3File(src: S3Object, dst: S3Object, opts: WriteOptions = {}): Promise<S3ObjectRecord> {
   const out = await copyS3File(src, dst, opts);
   const from = await target(src, {});
-  if (!(from.record.s3 === out.s3 && (from.record.storage ?? '') === (out.storage ?? ''))) await from.storage.delete(from.record.s3);
+  if (!sameObject(from, { record: out, storage: await getStorage(selector(out, opts)) })) await from.storage.delete(from.record.s3);
   return out;
 }
 
@@ -265,7 +280,13 @@ export async function signS3Object(obj: S3Object, opts: SignOptions = {}): Promi
   return { ...record, presigned: url.search.slice(1) };
 }
 
+/** One bad key or storage name fails a batch before any storage is reached. */
+function preflight(objs: S3Object[], opts: FileOptions): void {
+  for (const o of objs) storageConfig(selector(parseS3Object(o), opts));
+}
+
 export async function signS3Objects(objs: S3Object[], opts: SignOptions = {}): Promise<S3ObjectRecord[]> {
+  preflight(objs, opts);
   return Promise.all(objs.map((o) => signS3Object(o, opts)));
 }
 
@@ -280,5 +301,6 @@ export async function getPresignedS3PublicUrl(obj: S3Object, opts: SignOptions =
 }
 
 export async function getPresignedS3PublicUrls(objs: S3Object[], opts: SignOptions = {}): Promise<string[]> {
+  preflight(objs, opts);
   return Promise.all(objs.map((o) => getPresignedS3PublicUrl(o, opts)));
 }

@@ -2,15 +2,17 @@
  * The `fs` backend: a local folder. Keys are paths under `root`; content type and disposition
  * live in a sidecar JSON tree under `root/.millrace-meta/`; writes go to `root/.millrace-tmp/`
  * first and are renamed into place, so a failed write leaves nothing at the key.
+ * Every path stays inside the root: a symbolic link below it is never followed (`PermissionDenied`).
  */
 import { randomUUID } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import type { FsStorageConfig } from './config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
+import { assertInside, assertInsideSync, isMissing as missing, openInside, READ_FLAGS } from './fs-links.js';
 import { checked, compareKeys, throwIfAborted } from './util.js';
 
 const META_DIR = '.millrace-meta';
@@ -27,9 +29,9 @@ function sidecarOf(opts: { contentType?: string; contentDisposition?: string }):
 }
 
 export async function create(config: FsStorageConfig, name: string): Promise<Storage> {
-  const root = resolve(config.root);
-  await mkdir(root, { recursive: true });
-  return new FsStorage(root, name);
+  await mkdir(resolve(config.root), { recursive: true });
+  // The configured root is trusted, links and all; below it nothing is followed.
+  return new FsStorage(await realpath(resolve(config.root)), name);
 }
 
 function code(e: unknown): string | undefined {
@@ -37,10 +39,14 @@ function code(e: unknown): string | undefined {
 }
 
 class FsStorage implements Storage {
+  readonly location: string;
+
   constructor(
     readonly root: string,
     readonly name: string,
-  ) {}
+  ) {
+    this.location = `fs:${root}`;
+  }
 
   [inspect.custom](): string {
     return `FsStorage { name: ${JSON.stringify(this.name)}, root: ${JSON.stringify(this.root)} }`;
@@ -57,11 +63,18 @@ class FsStorage implements Storage {
     return join(this.root, META_DIR, `${key}.json`);
   }
 
+  #inside(path: string): Promise<void> {
+    return assertInside(this.root, path);
+  }
+
   #error(op: 'read' | 'stat' | 'write' | 'delete' | 'list', key: string, e: unknown): MillraceError {
     if (e instanceof MillraceError) return e;
     const c = code(e);
     // "a.txt/x" with a.txt a file: nothing can be read there (NotFound), nor written (AlreadyExists below).
     if (c === 'ENOENT' || (c === 'ENOTDIR' && op !== 'write')) return new MillraceError('NotFound', `No file at ${JSON.stringify(key)}`, { cause: e });
+    if (c === 'ELINK' || c === 'ELOOP') {
+      return new MillraceError('PermissionDenied', `fs ${op} ${JSON.stringify(key)}: the path crosses a symbolic link, which the fs backend never follows`, { cause: e });
+    }
     if (c === 'EACCES' || c === 'EPERM') return new MillraceError('PermissionDenied', `fs ${op} ${JSON.stringify(key)}: permission denied`, { cause: e });
     if (c === 'ENOTDIR' || c === 'EISDIR' || c === 'EEXIST') {
       return new MillraceError('AlreadyExists', `fs ${op} ${JSON.stringify(key)}: a local folder cannot hold both "a" and "a/..." as keys`, { cause: e });
@@ -75,9 +88,9 @@ class FsStorage implements Storage {
     let handle;
     let st: Stats;
     try {
-      handle = await open(path, constants.O_RDONLY);
+      handle = await openInside(path);
       st = await handle.stat();
-      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'ENOENT' });
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOENT' });
     } catch (e) {
       await handle?.close();
       throw this.#error('read', key, e);
@@ -108,9 +121,10 @@ class FsStorage implements Storage {
     const path = this.#path(key);
     let st: Stats;
     try {
-      st = await stat(path);
+      await this.#inside(path);
+      st = await lstat(path);
     } catch (e) {
-      if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return undefined;
+      if (code(e) !== 'ELINK' && missing(e)) return undefined;
       throw this.#error('stat', key, e);
     }
     if (!st.isFile()) return undefined;
@@ -123,7 +137,9 @@ class FsStorage implements Storage {
 
   async #sidecar(key: string): Promise<Sidecar> {
     try {
-      const { contentType, contentDisposition } = JSON.parse(await readFile(this.#metaPath(key), 'utf8')) as Sidecar;
+      await this.#inside(this.#metaPath(key));
+      const text = await readFile(this.#metaPath(key), { encoding: 'utf8', flag: READ_FLAGS });
+      const { contentType, contentDisposition } = JSON.parse(text) as Sidecar;
       const out: Sidecar = {};
       if (contentType) out.contentType = contentType;
       if (contentDisposition) out.contentDisposition = contentDisposition;
@@ -169,12 +185,15 @@ class FsStorage implements Storage {
     const path = this.#path(key);
     const tmpDir = join(this.root, TMP_DIR);
     await mkdir(tmpDir, { recursive: true });
+    await this.#inside(tmpDir);
     const tmp = join(tmpDir, randomUUID());
     const tmpMeta = Object.keys(sidecar).length ? `${tmp}.json` : undefined;
     try {
       await fill(tmp);
       throwIfAborted(signal);
-      if (tmpMeta) await writeFile(tmpMeta, JSON.stringify(sidecar));
+      if (tmpMeta) await writeFile(tmpMeta, JSON.stringify(sidecar), { flag: 'wx' });
+      // Checked last, just before the rename, to leave a link swapped in the least time to matter.
+      await this.#inside(path);
       await mkdir(dirname(path), { recursive: true });
       await rename(tmp, path);
       await this.#placeSidecar(key, tmpMeta);
@@ -187,6 +206,7 @@ class FsStorage implements Storage {
 
   async #placeSidecar(key: string, tmpMeta: string | undefined): Promise<void> {
     const metaPath = this.#metaPath(key);
+    await this.#inside(metaPath);
     if (tmpMeta) {
       await mkdir(dirname(metaPath), { recursive: true });
       await rename(tmpMeta, metaPath);
@@ -198,11 +218,12 @@ class FsStorage implements Storage {
   async delete(key: string): Promise<void> {
     const path = this.#path(key);
     try {
+      await this.#inside(path);
       await unlink(path);
     } catch (e) {
-      if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') throw this.#error('delete', key, e);
+      if (code(e) === 'ELINK' || !missing(e)) throw this.#error('delete', key, e);
     }
-    await unlink(this.#metaPath(key)).catch(() => undefined);
+    await this.#inside(this.#metaPath(key)).then(() => unlink(this.#metaPath(key))).catch(() => undefined);
     // Drop folders the key left empty, so a later key "a" is not blocked by an empty folder "a/".
     await this.#pruneEmpty(dirname(path), this.root);
     await this.#pruneEmpty(dirname(this.#metaPath(key)), join(this.root, META_DIR));
@@ -227,6 +248,13 @@ class FsStorage implements Storage {
     const cut = prefix.lastIndexOf('/') + 1;
     const base = prefix.slice(0, cut);
     const rest = prefix.slice(cut);
+    const top = base.split('/', 1)[0];
+    if (base && (top === META_DIR || top === TMP_DIR)) throw new MillraceError('InvalidS3Object', `Prefix ${JSON.stringify(prefix)} is inside a folder reserved by the fs backend`);
+    try {
+      await this.#inside(resolve(this.root, base));
+    } catch (e) {
+      throw this.#error('list', prefix, e);
+    }
     const items: ObjectMeta[] = [];
     const walk = async (dirKey: string, filter: string): Promise<boolean> => {
       let entries;
@@ -237,7 +265,8 @@ class FsStorage implements Storage {
         throw this.#error('list', dirKey, e);
       }
       const named = entries
-        .filter((d) => d.name.startsWith(filter) && !(dirKey === '' && (d.name === META_DIR || d.name === TMP_DIR)))
+        // Links are not objects: never listed, never walked into.
+        .filter((d) => d.name.startsWith(filter) && !d.isSymbolicLink() && !(dirKey === '' && (d.name === META_DIR || d.name === TMP_DIR)))
         .map((d) => ({ dir: d.isDirectory(), key: dirKey + d.name + (d.isDirectory() ? '/' : '') }))
         .sort((a, b) => compareKeys(a.key, b.key));
       for (const e of named) {
@@ -248,7 +277,7 @@ class FsStorage implements Storage {
           if (after !== undefined && compareKeys(e.key, after) <= 0) continue;
           let st: Stats;
           try {
-            st = await stat(join(this.root, e.key));
+            st = await lstat(join(this.root, e.key));
           } catch {
             continue; // deleted while listing
           }
@@ -268,20 +297,17 @@ class FsStorage implements Storage {
   }
 
   async copy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
-    const from = this.#path(src);
+    this.#path(src);
     this.#path(dst);
     throwIfAborted(opts.signal);
     const changes = sidecarOf(opts);
     if (src === dst && Object.keys(changes).length === 0) return;
+    // Through our own checked read, so the source is opened without following links.
+    const body = (await this.get(src, { signal: opts.signal }))[Symbol.asyncIterator]();
     try {
-      await this.#replace(dst, { ...(await this.#sidecar(src)), ...changes }, opts.signal, (tmp) =>
-        copyFile(from, tmp).catch((e) => {
-          throw this.#error('read', src, e);
-        }),
-      );
-    } catch (e) {
-      if (opts.signal?.aborted) throw aborted(opts.signal);
-      throw this.#error('write', dst, e);
+      await this.put(dst, { stream: { [Symbol.asyncIterator]: () => body } }, { ...(await this.#sidecar(src)), ...changes, signal: opts.signal });
+    } finally {
+      await body.return?.();
     }
   }
 
@@ -290,7 +316,17 @@ class FsStorage implements Storage {
   }
 
   duckdb(): DuckDBAccess {
-    return { url: (key) => this.#path(key) };
+    return {
+      url: (key) => {
+        const path = this.#path(key);
+        try {
+          assertInsideSync(this.root, path);
+        } catch (e) {
+          throw this.#error('read', key, e);
+        }
+        return path;
+      },
+    };
   }
 
   async close(): Promise<void> {}

@@ -66,6 +66,7 @@ class S3Storage implements Storage {
   readonly #endpoint: URL | undefined;
   readonly bucket: string;
   readonly name: string;
+  readonly location: string;
 
   constructor(config: S3StorageConfig, name: string) {
     this.#config = config;
@@ -73,6 +74,8 @@ class S3Storage implements Storage {
     this.#endpoint = endpointUrl(config);
     this.bucket = config.bucket;
     this.name = name;
+    // Bucket names are global on AWS; elsewhere they are per endpoint.
+    this.location = `s3:${this.#endpoint?.origin ?? 'aws'}/${config.bucket}`;
     const options: S3ClientConfig = {
       region: defaultRegion(config),
       forcePathStyle: config.pathStyle ?? Boolean(config.endPoint),
@@ -257,7 +260,8 @@ class S3Storage implements Storage {
     }
     options.URL_STYLE = (c.pathStyle ?? Boolean(c.endPoint)) ? 'path' : 'vhost';
     const secret = { type: 's3', scope, options };
-    Object.defineProperty(secret, inspect.custom, { value: () => ({ type: 's3', scope, options: { ...options, KEY_ID: options.KEY_ID && '***', SECRET: options.SECRET && '***', SESSION_TOKEN: options.SESSION_TOKEN && '***' } }) });
+    const shown = () => ({ type: 's3', scope, options: { ...options, KEY_ID: options.KEY_ID && '***', SECRET: options.SECRET && '***', SESSION_TOKEN: options.SESSION_TOKEN && '***' } });
+    Object.defineProperties(secret, { [inspect.custom]: { value: shown }, toJSON: { value: shown } });
     // The credential_chain provider (env, profile, instance role) lives in DuckDB's `aws` extension.
     const extensions = options.PROVIDER === 'credential_chain' ? ['httpfs', 'aws'] : ['httpfs'];
     return { url: (key) => `${scope}/${key}`, extensions, secret };

@@ -48,6 +48,12 @@ export type DuckDBAccess = {
 
 export interface Storage {
   /**
+   * Where the objects physically live (`fs:<real root>`, `s3:<endpoint>/<bucket>`,
+   * `azure:<account URL>/<container>`): two storage names with one location are aliases, and a
+   * key names the same object in both.
+   */
+  readonly location: string;
+  /**
    * Reads an object (or a range of it) as chunks; throws `NotFound` when missing. Iterate it once;
    * stopping early releases the connection. A body shorter than announced fails, never ends short.
    */
