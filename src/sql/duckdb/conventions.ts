@@ -6,6 +6,7 @@
  * their own catalog names, so the text is rewritten to those names rather than attached per text.
  */
 import { MillraceError } from '../../errors.js';
+import { skipNonCode } from '../lexer.js';
 import { quoteIdent } from '../template.js';
 
 /** What a text needs attached before it runs, and how to rewrite it once the URLs are known. */
@@ -174,8 +175,7 @@ export function scan(text: string): Token[] {
       const nl = text.indexOf('\n', i);
       i = nl === -1 ? n : nl + 1;
     } else if (c === '/' && text[i + 1] === '*') {
-      const close = text.indexOf('*/', i + 2);
-      i = close === -1 ? n : close + 2;
+      i = skipNonCode(text, i); // block comments nest
     } else if (c === "'") {
       let value = '';
       i++;
@@ -217,10 +217,8 @@ export function scan(text: string): Token[] {
       }
       out.push({ kind: 'quoted', start, end: i, value });
     } else if ((c === 'E' || c === 'e') && text[i + 1] === "'") {
-      i += 2;
-      while (i < n && text[i] !== "'") i += text[i] === '\\' ? 2 : 1;
-      i++;
-      out.push({ kind: 'other', start, end: Math.min(i, n), value: text.slice(start, i) });
+      i = skipNonCode(text, i + 1); // backslash escapes, also in its continuation on a later line
+      out.push({ kind: 'other', start, end: i, value: text.slice(start, i) });
     } else if (c === '$' && dollarTag(text, i)) {
       const tag = dollarTag(text, i)!;
       const close = text.indexOf(tag, i + tag.length);

@@ -11,6 +11,7 @@ import { importBackend } from '../../lazy.js';
 import type { CompiledSql, Row, RunContext, SqlDriver } from '../engine.js';
 import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
+import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
 import { TYPES } from './types.js';
 import { cancelWhenRunning, connectionLost, isConnectionLoss, runAbortable } from './faults.js';
 
@@ -55,6 +56,7 @@ export class PostgresPool implements SqlDriver {
       max_lifetime: 0,
       connect_timeout: CONNECT_TIMEOUT_S,
       onnotice: () => {},
+      transform: { column: { from: ownColumnName } }, // a `__proto__` column stays a column (rows.ts)
       socket: (o: unknown) => (target.connect ? target.connect().then((s) => this.#track(s), failedSocket) : this.#connect(o as SocketOptions)),
       connection: { application_name: 'millrace', TimeZone: 'UTC', ...target.options.connection },
     } as Options<Record<string, PostgresType>>;
@@ -220,14 +222,15 @@ export class PostgresPool implements SqlDriver {
     if (err?.name === 'PostgresError' && typeof err.code === 'string') {
       const sqlState = err.code;
       let code: ErrorCode = classify(sqlState);
-      let message = `${this.#label}: ${err.message ?? 'error'}`;
+      // Each piece is cleaned on its own: the server echoes input at the end of a message or detail.
+      let message = `${this.#label}: ${clean(err.message ?? 'error')}`;
       if (inPrelude && ctx.role && sql.includes('ROLE')) {
         code = 'PermissionDenied';
-        message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${err.message}`;
+        message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${clean(err.message ?? '')}`;
       }
-      if (err.detail) message += ` (${hideRowValues(err.detail, sqlState)})`;
-      if (err.hint) message += ` Hint: ${err.hint}`;
-      return new SqlError(clean(message), { sql, sqlState, engine: 'postgres', code, cause });
+      if (err.detail) message += ` (${clean(hideRowValues(err.detail, sqlState))})`;
+      if (err.hint) message += ` Hint: ${clean(err.hint)}`;
+      return new SqlError(message, { sql, sqlState, engine: 'postgres', code, cause });
     }
     const connCode = typeof err?.code === 'string' && CONNECTION_CODES.test(err.code) ? err.code : undefined;
     if (connCode) {
@@ -320,6 +323,8 @@ function typedParams(sql: Sql<Record<string, PostgresType>> | TransactionSql<Rec
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
   if (!Array.isArray(result)) return [];
+  const columns = (result as { columns?: { name: string }[] | null }).columns;
+  if (hasProtoColumn(columns)) return ownColumns(result, columns);
   const rows: Row[] = new Array(result.length);
   for (let i = 0; i < rows.length; i++) rows[i] = result[i] as Row;
   return rows;
