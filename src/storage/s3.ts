@@ -27,6 +27,10 @@ import { downloaded, EMPTY, storageError, throwIfAborted, tracked } from './util
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
 
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
 export async function create(config: S3StorageConfig, name: string): Promise<Storage> {
   return new S3Storage(config, name);
 }
@@ -156,10 +160,14 @@ class S3Storage implements Storage {
       opts.onProgress?.(body.bytes.byteLength);
       return;
     }
-    const source = 'bytes' in body ? undefined : tracked(body.stream);
+    // Every multipart body is a stream we can fail: an abort fails the body, so lib-storage aborts
+    // the upload itself and `done()` settles only after AbortMultipartUpload (its own `abort()`
+    // rejects at once and cleans up later, leaving an unfinished upload to a process that exits).
+    const source = tracked('bytes' in body ? once(body.bytes) : body.stream);
+    const readable = Readable.from(source.iterable, { objectMode: false, highWaterMark: 1 });
     const upload = new Upload({
       client: this.#client,
-      params: { ...params, Body: 'bytes' in body ? body.bytes : Readable.from(source!.iterable, { objectMode: false, highWaterMark: 1 }) },
+      params: { ...params, Body: readable },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
@@ -171,18 +179,17 @@ class S3Storage implements Storage {
         opts.onProgress?.(sent);
       }
     });
-    const onAbort = () => void upload.abort();
+    const onAbort = () => void readable.destroy(aborted(opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await upload.done();
     } catch (e) {
       // lib-storage may replace a failing body with its own abort-cleanup error; report the body's.
-      throw this.#error('write', key, source?.failure() ?? e, opts.signal);
+      throw this.#error('write', key, source.failure() ?? e, opts.signal);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
-    const total = 'bytes' in body ? body.bytes.byteLength : source!.bytes();
-    if (total > sent) opts.onProgress?.(total);
+    if (source.bytes() > sent) opts.onProgress?.(source.bytes());
   }
 
   async delete(key: string): Promise<void> {
