@@ -204,11 +204,14 @@ class S3Storage implements Storage {
   async list(prefix: string, after: string | undefined, pageSize: number): Promise<ListPage> {
     let r;
     try {
-      r = await this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, StartAfter: after, MaxKeys: pageSize }));
+      // URL-encoded keys: XML parsers turn a "\r" in a key into "\n" (line-end normalisation).
+      r = await this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, StartAfter: after, MaxKeys: pageSize, EncodingType: 'url' }));
     } catch (e) {
       throw this.#error('list', prefix, e);
     }
-    const items = (r.Contents ?? []).map((o) => objectMeta(o.Key!, o.Size, o));
+    // Stores that ignore encoding-type (s3rver) say so by not echoing it: their keys are plain.
+    const key = r.EncodingType === 'url' ? (k: string) => decodeURIComponent(k.replace(/\+/g, '%20')) : (k: string) => k;
+    const items = (r.Contents ?? []).map((o) => objectMeta(key(o.Key!), o.Size, o));
     return r.IsTruncated && items.length ? { items, next: items[items.length - 1]!.key } : { items };
   }
 
