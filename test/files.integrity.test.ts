@@ -4,9 +4,10 @@
  */
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configure, listS3Files, loadS3File, writeS3File, type StorageConfig } from '../src/s3.js';
+import { configure, copyS3File, listS3Files, loadS3File, statS3File, writeS3File, type StorageConfig } from '../src/s3.js';
+import { copyLimits } from '../src/storage/s3-copy.js';
 import { close } from '../src/lifecycle.js';
-import { freshHome, motoMissing, rawS3, s3Storage } from './helpers/storage.js';
+import { asyncPattern, freshHome, motoMissing, pattern, rawS3, s3Storage, sha256Of } from './helpers/storage.js';
 
 freshHome('integrity');
 afterAll(() => close());
@@ -42,6 +43,32 @@ describe.skipIf(Boolean(motoMissing()))('S3 on moto', () => {
       await expect(writeS3File({ s3: `abort/${run}.bin` }, body, { signal: ctrl.signal })).rejects.toMatchObject({ code: 'Aborted' });
       // Right after the rejection: a process that exits now must leave nothing on the store.
       expect(await unfinishedUploads()).toEqual([]);
+    }
+  });
+
+  it('copies an object above the single-copy limit part by part (UploadPartCopy), keeping its bytes and headers', async () => {
+    const saved = { ...copyLimits };
+    Object.assign(copyLimits, { singleCopyMax: 6 * MiB, partSize: 5 * MiB });
+    try {
+      const size = 12 * MiB + 3;
+      await writeS3File({ s3: 'bigcopy/src.bin' }, asyncPattern(size, 9), { contentType: 'application/x-big', contentDisposition: 'attachment' });
+      await copyS3File({ s3: 'bigcopy/src.bin' }, { s3: 'bigcopy/dst.bin' });
+      await copyS3File({ s3: 'bigcopy/src.bin' }, { s3: 'bigcopy/typed.bin' }, { contentType: 'application/x-other' });
+      const expected = sha256Of(pattern(size, 9));
+      for (const [key, type] of [['bigcopy/dst.bin', 'application/x-big'], ['bigcopy/typed.bin', 'application/x-other']] as const) {
+        expect(sha256Of([await loadS3File({ s3: key })])).toBe(expected);
+        const info = await statS3File({ s3: key });
+        expect(info).toMatchObject({ size, contentType: type, contentDisposition: 'attachment' });
+        expect(info?.etag).toMatch(/-3"$/); // a multipart object of 3 parts: 5 + 5 + 2 MiB
+      }
+      // An aborted big copy leaves neither an object nor an unfinished upload.
+      const ctrl = new AbortController();
+      setTimeout(() => ctrl.abort(), 5);
+      await expect(copyS3File({ s3: 'bigcopy/src.bin' }, { s3: 'bigcopy/aborted.bin' }, { signal: ctrl.signal })).rejects.toMatchObject({ code: 'Aborted' });
+      expect(await statS3File({ s3: 'bigcopy/aborted.bin' })).toBeUndefined();
+      expect(await unfinishedUploads()).toEqual([]);
+    } finally {
+      Object.assign(copyLimits, saved);
     }
   });
 

@@ -21,6 +21,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
+import { copyLimits, multipartCopy } from './s3-copy.js';
 import { downloaded, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 /** Multipart part size and parallel parts: at most PART_SIZE * (QUEUE_SIZE + 1) bytes buffered per upload. */
@@ -215,17 +216,21 @@ class S3Storage implements Storage {
     return r.IsTruncated && items.length ? { items, next: items[items.length - 1]!.key } : { items };
   }
 
-  /** Server-side copy (CopyObject, so up to 5 GiB per object; larger needs UploadPartCopy, not done here). */
+  /**
+   * Server-side copy of the version measured by a HEAD (CopySourceIfMatch): CopyObject up to
+   * 5 GiB, UploadPartCopy parts above (`copyLimits`).
+   */
   async copy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
     throwIfAborted(opts.signal);
     const input: CopyObjectCommandInput = { Bucket: this.bucket, Key: dst, CopySource: `${this.bucket}/${src.split('/').map(encodeURIComponent).join('/')}` };
     try {
-      if (opts.contentType || opts.contentDisposition) {
-        // REPLACE sets all metadata anew: carry the rest over from the very version being copied.
-        const h = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: src }), { abortSignal: opts.signal });
+      const h = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: src }), { abortSignal: opts.signal });
+      input.CopySourceIfMatch = h.ETag;
+      const big = (h.ContentLength ?? 0) > copyLimits.singleCopyMax;
+      if (opts.contentType || opts.contentDisposition || big) {
+        // REPLACE sets all metadata anew (and a multipart upload starts with none): carry the rest over.
         Object.assign(input, {
           MetadataDirective: 'REPLACE',
-          CopySourceIfMatch: h.ETag,
           ContentType: opts.contentType ?? h.ContentType,
           ContentDisposition: opts.contentDisposition ?? h.ContentDisposition,
           ContentEncoding: h.ContentEncoding,
@@ -235,7 +240,8 @@ class S3Storage implements Storage {
           Metadata: h.Metadata,
         } satisfies Partial<CopyObjectCommandInput>);
       }
-      await this.#client.send(new CopyObjectCommand(input), { abortSignal: opts.signal });
+      if (big) await multipartCopy(this.#client, input, h.ContentLength!, h.ETag, opts.signal);
+      else await this.#client.send(new CopyObjectCommand(input), { abortSignal: opts.signal });
     } catch (e) {
       throw this.#error('copy', src, e, opts.signal);
     }
