@@ -2,12 +2,16 @@
  * Integrity under faults and races, on the stores that can show it: moto (a strict S3: it lists
  * multipart uploads and honours If-Match), Azurite and the fs backend.
  */
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configure, copyS3File, listS3Files, loadS3File, statS3File, writeS3File, type StorageConfig } from '../src/s3.js';
+import { configure, copyS3File, deleteS3File, listS3Files, loadS3File, loadS3FileStream, statS3File, writeS3File, type StorageConfig } from '../src/s3.js';
+import { LOAD_MAX_BYTES } from '../src/files.js';
+import { getStorage } from '../src/storage/index.js';
 import { copyLimits } from '../src/storage/s3-copy.js';
 import { close } from '../src/lifecycle.js';
-import { asyncPattern, freshHome, motoMissing, pattern, rawS3, s3Storage, sha256Of } from './helpers/storage.js';
+import { asyncPattern, freshHome, fsStorage, motoMissing, newStorage, pattern, rawS3, s3Storage, sha256Of } from './helpers/storage.js';
 
 freshHome('integrity');
 afterAll(() => close());
@@ -94,4 +98,74 @@ describe.each(['moto', 's3'] as const)('S3 listing on %s', (server) => {
     expect(listed).toEqual([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
     for (const k of listed) expect(new TextDecoder().decode(await loadS3File({ s3: k }))).toBe(k);
   });
+});
+
+describe.each(['moto', 'azure', 'fs'] as const)('a lazy Blob on %s reads one version', (kind) => {
+  beforeAll(async () => {
+    if (kind === 'moto' && motoMissing()) return;
+    await configure({ storage: await newStorage(kind, 'pin') });
+  });
+
+  async function expectChanged(read: Promise<unknown>) {
+    await expect(read).rejects.toMatchObject({ name: 'MillraceError', code: 'PreconditionFailed' });
+  }
+
+  it.skipIf(kind === 'moto' && Boolean(motoMissing()))('fails with PreconditionFailed once the file was overwritten at the same size, or shrank', async () => {
+    const a = new Uint8Array(64 * 1024).fill(1);
+    await writeS3File({ s3: 'pin/same.bin' }, a);
+    const blob = await loadS3FileStream({ s3: 'pin/same.bin' });
+    expect([...await blob.slice(0, 4).bytes()]).toEqual([1, 1, 1, 1]); // unchanged: reads
+    await writeS3File({ s3: 'pin/same.bin' }, new Uint8Array(a.byteLength).fill(2));
+    await expectChanged(blob.slice(10, 20).bytes());
+    await expectChanged(blob.text());
+    await expectChanged(new Response(blob.stream()).arrayBuffer());
+    // A Blob made now reads the new version.
+    expect([...await (await loadS3FileStream({ s3: 'pin/same.bin' })).slice(0, 2).bytes()]).toEqual([2, 2]);
+
+    await writeS3File({ s3: 'pin/shrink.bin' }, new Uint8Array(100_000).fill(3));
+    const shrinking = await loadS3FileStream({ s3: 'pin/shrink.bin' });
+    await writeS3File({ s3: 'pin/shrink.bin' }, new Uint8Array(10).fill(4));
+    await expectChanged(shrinking.slice(50_000, 60_000).arrayBuffer());
+    await expectChanged(shrinking.slice(0, 5).arrayBuffer());
+    await deleteS3File({ s3: 'pin/shrink.bin' });
+    await expect(shrinking.slice(0, 5).arrayBuffer()).rejects.toMatchObject({ name: 'MillraceError' });
+  });
+});
+
+describe.each(['fs', 's3', 'moto', 'azure'] as const)('loadS3File size limit on %s', (kind) => {
+  it.skipIf(kind === 'moto' && Boolean(motoMissing()))('refuses a file over maxBytes with TooLarge before reading its body, pointing to loadS3FileStream', async () => {
+    await configure({ storage: await newStorage(kind, 'max') });
+    await writeS3File({ s3: 'max/a.bin' }, new Uint8Array(5000).fill(7));
+    const storage = await getStorage({});
+    const original = storage.get;
+    let delivered = 0;
+    storage.get = async (key, opts) => {
+      const body = await original.call(storage, key, opts);
+      const it = body[Symbol.asyncIterator]();
+      return Object.assign({ [Symbol.asyncIterator]: () => ({ next: async () => { const r = await it.next(); if (!r.done) delivered += r.value.byteLength; return r; }, return: () => it.return!() }) }, { size: body.size });
+    };
+    try {
+      const err = await loadS3File({ s3: 'max/a.bin' }, { maxBytes: 4999 }).catch((e) => e);
+      expect(err).toMatchObject({ name: 'MillraceError', code: 'TooLarge' });
+      expect(err.message).toContain('loadS3FileStream');
+      expect(err.message).toContain('5000 bytes');
+      expect(delivered).toBe(0);
+    } finally {
+      storage.get = original;
+    }
+    expect((await loadS3File({ s3: 'max/a.bin' }, { maxBytes: 5000 })).byteLength).toBe(5000);
+  });
+});
+
+it('refuses a 3 GiB file by default (LOAD_MAX_BYTES, 2 GiB) at once, without reading it', async () => {
+  const cfg = fsStorage('max');
+  await configure({ storage: cfg });
+  const fd = openSync(join(cfg.root, 'huge.bin'), 'w');
+  ftruncateSync(fd, 3 * 1024 ** 3); // sparse: no disk used
+  closeSync(fd);
+  const started = Date.now();
+  await expect(loadS3File({ s3: 'huge.bin' })).rejects.toMatchObject({ code: 'TooLarge', message: expect.stringContaining(`${3 * 1024 ** 3} bytes`) });
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(LOAD_MAX_BYTES).toBe(2 * 1024 ** 3);
+  expect((await loadS3FileStream({ s3: 'huge.bin' })).size).toBe(3 * 1024 ** 3);
 });

@@ -4,7 +4,7 @@
  * first and are renamed into place, so a failed write leaves nothing at the key.
  */
 import { randomUUID } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
+import { constants, type BigIntStats } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
@@ -30,6 +30,11 @@ export async function create(config: FsStorageConfig, name: string): Promise<Sto
   const root = resolve(config.root);
   await mkdir(root, { recursive: true });
   return new FsStorage(root, name);
+}
+
+/** A version of a file: every write renames a new inode into place, and size and mtime (ns) tell the rest. */
+function etagOf(st: BigIntStats): string {
+  return `"${st.ino.toString(16)}-${st.size.toString(16)}-${st.mtimeNs.toString(16)}"`;
 }
 
 function code(e: unknown): string | undefined {
@@ -73,17 +78,22 @@ class FsStorage implements Storage {
     const path = this.#path(key);
     throwIfAborted(opts.signal);
     let handle;
-    let st: Stats;
+    let size: number;
     try {
       handle = await open(path, constants.O_RDONLY);
-      st = await handle.stat();
+      const st = await handle.stat({ bigint: true });
       if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'ENOENT' });
+      // The open handle reads this inode to the end, whatever is renamed over the key meanwhile.
+      if (opts.ifMatch !== undefined && etagOf(st) !== opts.ifMatch) {
+        throw new MillraceError('PreconditionFailed', `fs read ${JSON.stringify(key)}: the file changed since its etag ${opts.ifMatch} was read`);
+      }
+      size = Number(st.size);
     } catch (e) {
       await handle?.close();
       throw this.#error('read', key, e);
     }
-    const start = Math.min(opts.range?.start ?? 0, st.size);
-    const end = Math.min(opts.range?.end ?? st.size, st.size);
+    const start = Math.min(opts.range?.start ?? 0, size);
+    const end = Math.min(opts.range?.end ?? size, size);
     const h = handle;
     async function* chunks(): AsyncIterable<Uint8Array> {
       let pos = start;
@@ -106,9 +116,9 @@ class FsStorage implements Storage {
 
   async head(key: string): Promise<ObjectMeta | undefined> {
     const path = this.#path(key);
-    let st: Stats;
+    let st: BigIntStats;
     try {
-      st = await stat(path);
+      st = await stat(path, { bigint: true });
     } catch (e) {
       if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return undefined;
       throw this.#error('stat', key, e);
@@ -117,8 +127,8 @@ class FsStorage implements Storage {
     return { ...this.#meta(key, st), ...(await this.#sidecar(key)) };
   }
 
-  #meta(key: string, st: Stats): ObjectMeta {
-    return { key, size: st.size, etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`, lastModified: st.mtime };
+  #meta(key: string, st: BigIntStats): ObjectMeta {
+    return { key, size: Number(st.size), etag: etagOf(st), lastModified: st.mtime };
   }
 
   async #sidecar(key: string): Promise<Sidecar> {
@@ -246,9 +256,9 @@ class FsStorage implements Storage {
           if (!(await walk(e.key, ''))) return false;
         } else {
           if (after !== undefined && compareKeys(e.key, after) <= 0) continue;
-          let st: Stats;
+          let st: BigIntStats;
           try {
-            st = await stat(join(this.root, e.key));
+            st = await stat(join(this.root, e.key), { bigint: true });
           } catch {
             continue; // deleted while listing
           }

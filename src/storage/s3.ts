@@ -120,7 +120,7 @@ class S3Storage implements Storage {
     const range = opts.range ? `bytes=${opts.range.start}-${opts.range.end - 1}` : undefined;
     let res;
     try {
-      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }), { abortSignal: opts.signal });
+      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range, IfMatch: opts.ifMatch }), { abortSignal: opts.signal });
     } catch (e) {
       if ((e as { name?: string }).name === 'InvalidRange') return EMPTY;
       throw this.#error('read', key, e, opts.signal);
