@@ -2,13 +2,15 @@
  * Integrity under faults and races, on the stores that can show it: moto (a strict S3: it lists
  * multipart uploads and honours If-Match), Azurite and the fs backend.
  */
-import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configure, copyS3File, deleteS3File, listS3Files, loadS3File, loadS3FileStream, statS3File, writeS3File, type StorageConfig } from '../src/s3.js';
 import { LOAD_MAX_BYTES } from '../src/files.js';
 import { getStorage } from '../src/storage/index.js';
+import { STALE_AFTER_MS } from '../src/storage/fs-atomic.js';
 import { copyLimits } from '../src/storage/s3-copy.js';
 import { close } from '../src/lifecycle.js';
 import { asyncPattern, freshHome, fsStorage, motoMissing, newStorage, pattern, rawS3, s3Storage, sha256Of } from './helpers/storage.js';
@@ -168,4 +170,112 @@ it('refuses a 3 GiB file by default (LOAD_MAX_BYTES, 2 GiB) at once, without rea
   expect(Date.now() - started).toBeLessThan(5000);
   expect(LOAD_MAX_BYTES).toBe(2 * 1024 ** 3);
   expect((await loadS3FileStream({ s3: 'huge.bin' })).size).toBe(3 * 1024 ** 3);
+});
+
+describe('fs: writes are atomic, data and metadata one version', () => {
+  let root: string;
+  beforeAll(async () => {
+    const cfg = fsStorage('atomic');
+    root = cfg.root;
+    await configure({ storage: cfg });
+  });
+  const read = async (key: string) => ({ text: new TextDecoder().decode(await loadS3File({ s3: key })), type: (await statS3File({ s3: key }))?.contentType });
+
+  it('a refused write replaces nothing: "x/y" after a file "x", "d" over a folder "d/"', async () => {
+    await writeS3File({ s3: 'clash/x' }, 'old x', { contentType: 'text/x-old' });
+    await expect(writeS3File({ s3: 'clash/x/y' }, 'new', { contentType: 'text/x-new' })).rejects.toMatchObject({ code: 'AlreadyExists' });
+    expect(await read('clash/x')).toEqual({ text: 'old x', type: 'text/x-old' });
+    await writeS3File({ s3: 'clash/d/e' }, 'old e', { contentType: 'text/x-e' });
+    await expect(writeS3File({ s3: 'clash/d' }, 'new', { contentType: 'text/x-new' })).rejects.toMatchObject({ code: 'AlreadyExists' });
+    expect(await read('clash/d/e')).toEqual({ text: 'old e', type: 'text/x-e' });
+    expect(await statS3File({ s3: 'clash/d' })).toBeUndefined();
+  });
+
+  it('writes a 253- and a 255-byte name with a content type, or replaces nothing', async () => {
+    for (const n of [253, 255]) {
+      const key = `long/${'n'.repeat(n)}`;
+      await writeS3File({ s3: key }, 'v1', { contentType: 'text/x-v1' });
+      await writeS3File({ s3: key }, 'v2', { contentType: 'text/x-v2', contentDisposition: 'inline' });
+      expect(await read(key)).toEqual({ text: 'v2', type: 'text/x-v2' });
+    }
+    const tooLong = `long/${'n'.repeat(256)}`;
+    await expect(writeS3File({ s3: tooLong }, 'x', { contentType: 'text/x' })).rejects.toMatchObject({ name: 'MillraceError' });
+    expect(await statS3File({ s3: tooLong }).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('keeps each content type with its own data under 1,000 concurrent writes to one key', async () => {
+    let checked = 0;
+    for (let round = 0; round < 5; round++) {
+      const writers = Array.from({ length: 200 }, (_, i) => {
+        const v = `${round}-${i}`;
+        // Every fourth writer sets no type: its version must come back without one.
+        return writeS3File({ s3: 'race/one' }, `${v};`.repeat(1 + (i % 7)), i % 4 === 3 ? {} : { contentType: `text/x-${v}` });
+      });
+      // Readers during the race see a consistent pair, never a type from another writer.
+      const readers = Array.from({ length: 50 }, async () => {
+        const blob = await loadS3FileStream({ s3: 'race/one' }).catch(() => undefined);
+        if (!blob) return;
+        const v = (await blob.text().catch(() => '')).split(';')[0];
+        if (v && blob.type) expect(blob.type).toBe(`text/x-${v}`);
+      });
+      await Promise.all([...writers, ...readers]);
+      const { text, type } = await read('race/one');
+      const v = text.split(';')[0]!;
+      const i = Number(v.split('-')[1]);
+      expect(type).toBe(i % 4 === 3 ? undefined : `text/x-${v}`);
+      checked++;
+    }
+    expect(checked).toBe(5);
+  });
+});
+
+describe('fs: concurrent writer processes', () => {
+  it('keep each content type with its own data across 3 processes x 3 rounds', async () => {
+    const cfg = fsStorage('procs');
+    await configure({ storage: cfg });
+    for (let round = 0; round < 3; round++) {
+      await Promise.all([0, 1, 2].map((p) => new Promise<void>((done, fail) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'fs-racer.ts'), cfg.root, `${round}.${p}`, '25'], { stdio: 'inherit' });
+        child.once('exit', (c) => (c === 0 ? done() : fail(new Error(`writer exited with ${c}`))));
+      })));
+      const text = new TextDecoder().decode(await loadS3File({ s3: 'race/shared' }));
+      const v = text.split(';')[0]!;
+      const i = Number(v.split('-')[1]);
+      expect((await statS3File({ s3: 'race/shared' }))?.contentType).toBe(i % 4 === 3 ? undefined : `text/x-${v}`);
+      expect(readdirSync(join(cfg.root, '.millrace-tmp'))).toEqual([]); // no temp or lock file left
+    }
+  });
+});
+
+describe('fs: temp files of killed writers', () => {
+  it('are removed when a storage on the folder opens, once stale (old, writer gone), and only then', async () => {
+    const cfg = fsStorage('killed');
+    const tmp = join(cfg.root, '.millrace-tmp');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'fs-slow-writer.ts'), cfg.root, 'big.bin'], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    let left: string[] = [];
+    for (let i = 0; i < 300 && left.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = existsSync(tmp) ? readdirSync(tmp).filter((n) => statSync(join(tmp, n)).size > 0) : [];
+    }
+    expect(left.length).toBe(1);
+    expect(left[0]).toMatch(new RegExp(`^${child.pid}-`));
+    child.kill('SIGKILL');
+    await exited;
+
+    // Young: kept (its writer might be on another host, or just slow). A live writer's old file: kept.
+    const live = join(tmp, `${process.pid}-live`);
+    writeFileSync(live, 'still writing');
+    const old = new Date(Date.now() - STALE_AFTER_MS - 60_000);
+    utimesSync(live, old, old);
+    await configure({ storage: { ...cfg } });
+    await writeS3File({ s3: 'opened.txt' }, 'x');
+    expect(readdirSync(tmp).sort()).toEqual([left[0], `${process.pid}-live`].sort());
+
+    utimesSync(join(tmp, left[0]!), old, old);
+    await configure({ storage: { ...cfg } });
+    await writeS3File({ s3: 'opened-again.txt' }, 'x');
+    expect(readdirSync(tmp)).toEqual([`${process.pid}-live`]);
+    expect(await statS3File({ s3: 'big.bin' })).toBeUndefined();
+  });
 });

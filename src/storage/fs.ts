@@ -1,9 +1,10 @@
 /**
  * The `fs` backend: a local folder. Keys are paths under `root`; content type and disposition
- * live in a sidecar JSON tree under `root/.millrace-meta/`; writes go to `root/.millrace-tmp/`
- * first and are renamed into place, so a failed write leaves nothing at the key.
+ * live in a sidecar JSON tree under `root/.millrace-meta/` (same names as the keys), tied to the
+ * inode of the data they describe; writes go to `root/.millrace-tmp/` first and are renamed into
+ * place under a per-key lock, so a failed write leaves nothing at the key and data and metadata
+ * are published as one version.
  */
-import { randomUUID } from 'node:crypto';
 import { constants, type BigIntStats } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { inspect } from 'node:util';
 import type { FsStorageConfig } from '../config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
+import { sweepStale, STALE_AFTER_MS, tempName, withKeyLock, writeBody } from './fs-atomic.js';
 import { checked, compareKeys, throwIfAborted } from './util.js';
 
 const META_DIR = '.millrace-meta';
@@ -18,6 +20,8 @@ const TMP_DIR = '.millrace-tmp';
 const READ_CHUNK = 1024 * 1024;
 
 type Sidecar = { contentType?: string; contentDisposition?: string };
+/** What a sidecar file holds: the metadata and the inode of the data file it belongs to. */
+type StoredSidecar = Sidecar & { ino?: string };
 
 function sidecarOf(opts: { contentType?: string; contentDisposition?: string }): Sidecar {
   const out: Sidecar = {};
@@ -29,7 +33,9 @@ function sidecarOf(opts: { contentType?: string; contentDisposition?: string }):
 export async function create(config: FsStorageConfig, name: string): Promise<Storage> {
   const root = resolve(config.root);
   await mkdir(root, { recursive: true });
-  return new FsStorage(root, name);
+  const storage = new FsStorage(root, name);
+  await storage.sweep();
+  return storage;
 }
 
 /** A version of a file: every write renames a new inode into place, and size and mtime (ns) tell the rest. */
@@ -42,6 +48,8 @@ function code(e: unknown): string | undefined {
 }
 
 class FsStorage implements Storage {
+  #swept = 0;
+
   constructor(
     readonly root: string,
     readonly name: string,
@@ -59,7 +67,13 @@ class FsStorage implements Storage {
   }
 
   #metaPath(key: string): string {
-    return join(this.root, META_DIR, `${key}.json`);
+    return join(this.root, META_DIR, key);
+  }
+
+  /** Removes temp files of killed writers; on open, then at most every STALE_AFTER_MS while writing. */
+  async sweep(): Promise<void> {
+    this.#swept = Date.now();
+    await sweepStale(join(this.root, TMP_DIR), this.#swept);
   }
 
   #error(op: 'read' | 'stat' | 'write' | 'delete' | 'list', key: string, e: unknown): MillraceError {
@@ -124,23 +138,31 @@ class FsStorage implements Storage {
       throw this.#error('stat', key, e);
     }
     if (!st.isFile()) return undefined;
-    return { ...this.#meta(key, st), ...(await this.#sidecar(key)) };
+    // A sidecar of another inode is mid-switch (a writer between its two renames): look again.
+    for (let tries = 0; ; tries++) {
+      const sidecar = await this.#sidecar(key, st.ino);
+      if (sidecar || tries === 5) return { ...this.#meta(key, st), ...sidecar };
+      await new Promise((r) => setTimeout(r, 1 << tries));
+      const again = await stat(path, { bigint: true }).catch(() => undefined);
+      if (!again?.isFile()) return undefined;
+      st = again;
+    }
   }
 
   #meta(key: string, st: BigIntStats): ObjectMeta {
     return { key, size: Number(st.size), etag: etagOf(st), lastModified: st.mtime };
   }
 
-  async #sidecar(key: string): Promise<Sidecar> {
+  /** The metadata of the data file with inode `ino`; undefined when the sidecar is another version's. */
+  async #sidecar(key: string, ino: bigint): Promise<Sidecar | undefined> {
+    let stored: StoredSidecar;
     try {
-      const { contentType, contentDisposition } = JSON.parse(await readFile(this.#metaPath(key), 'utf8')) as Sidecar;
-      const out: Sidecar = {};
-      if (contentType) out.contentType = contentType;
-      if (contentDisposition) out.contentDisposition = contentDisposition;
-      return out;
+      stored = JSON.parse(await readFile(this.#metaPath(key), 'utf8')) as StoredSidecar;
     } catch {
-      return {};
+      return {}; // none: the data has no content type
     }
+    if (stored.ino !== String(ino)) return undefined;
+    return sidecarOf(stored);
   }
 
   async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<void> {
@@ -150,16 +172,7 @@ class FsStorage implements Storage {
       await this.#replace(key, sidecarOf(opts), opts.signal, async (tmp) => {
         const handle = await open(tmp, 'wx');
         try {
-          let sent = 0;
-          const write = async (chunk: Uint8Array) => {
-            throwIfAborted(opts.signal);
-            await handle.write(chunk);
-            sent += chunk.byteLength;
-            opts.onProgress?.(sent);
-          };
-          if ('bytes' in body) await write(body.bytes);
-          else for await (const chunk of body.stream) await write(chunk);
-          if (sent === 0) opts.onProgress?.(0);
+          await writeBody(handle, body, opts);
         } finally {
           await handle.close();
         }
@@ -171,23 +184,29 @@ class FsStorage implements Storage {
   }
 
   /**
-   * Fills a temp file, then renames it (and its sidecar) into place: a failure leaves nothing at
-   * the key. Data then metadata: a reader may see the new data with the old type for an instant,
-   * never a missing file.
+   * Fills a temp file, then renames it and its sidecar into place under the key's lock: a failure
+   * leaves nothing at the key, and concurrent writers publish data and metadata pairwise. A reader
+   * that catches the instant between the two renames sees an inode mismatch and looks again.
    */
   async #replace(key: string, sidecar: Sidecar, signal: AbortSignal | undefined, fill: (tmp: string) => Promise<void>): Promise<void> {
     const path = this.#path(key);
     const tmpDir = join(this.root, TMP_DIR);
     await mkdir(tmpDir, { recursive: true });
-    const tmp = join(tmpDir, randomUUID());
-    const tmpMeta = Object.keys(sidecar).length ? `${tmp}.json` : undefined;
+    if (Date.now() - this.#swept > STALE_AFTER_MS) await this.sweep();
+    const tmp = join(tmpDir, tempName());
+    const tmpMeta = Object.keys(sidecar).length ? `${tmp}.meta` : undefined;
     try {
       await fill(tmp);
       throwIfAborted(signal);
-      if (tmpMeta) await writeFile(tmpMeta, JSON.stringify(sidecar));
+      if (tmpMeta) await writeFile(tmpMeta, JSON.stringify({ ...sidecar, ino: String((await stat(tmp, { bigint: true })).ino) }));
+      // Both folders before any rename: a key that cannot be placed fails with nothing replaced.
       await mkdir(dirname(path), { recursive: true });
-      await rename(tmp, path);
-      await this.#placeSidecar(key, tmpMeta);
+      if (tmpMeta) await mkdir(dirname(this.#metaPath(key)), { recursive: true });
+      await withKeyLock(tmpDir, key, async () => {
+        throwIfAborted(signal);
+        await rename(tmp, path);
+        await this.#placeSidecar(key, tmpMeta);
+      });
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       if (tmpMeta) await unlink(tmpMeta).catch(() => undefined);
@@ -197,22 +216,22 @@ class FsStorage implements Storage {
 
   async #placeSidecar(key: string, tmpMeta: string | undefined): Promise<void> {
     const metaPath = this.#metaPath(key);
-    if (tmpMeta) {
-      await mkdir(dirname(metaPath), { recursive: true });
-      await rename(tmpMeta, metaPath);
-    } else {
-      await unlink(metaPath).catch(() => undefined);
-    }
+    if (tmpMeta) await rename(tmpMeta, metaPath);
+    else await unlink(metaPath).catch(() => undefined);
   }
 
   async delete(key: string): Promise<void> {
     const path = this.#path(key);
-    try {
-      await unlink(path);
-    } catch (e) {
-      if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') throw this.#error('delete', key, e);
-    }
-    await unlink(this.#metaPath(key)).catch(() => undefined);
+    const tmpDir = join(this.root, TMP_DIR);
+    await mkdir(tmpDir, { recursive: true });
+    await withKeyLock(tmpDir, key, async () => {
+      try {
+        await unlink(path);
+      } catch (e) {
+        if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') throw this.#error('delete', key, e);
+      }
+      await unlink(this.#metaPath(key)).catch(() => undefined);
+    });
     // Drop folders the key left empty, so a later key "a" is not blocked by an empty folder "a/".
     await this.#pruneEmpty(dirname(path), this.root);
     await this.#pruneEmpty(dirname(this.#metaPath(key)), join(this.root, META_DIR));
@@ -284,7 +303,7 @@ class FsStorage implements Storage {
     const changes = sidecarOf(opts);
     if (src === dst && Object.keys(changes).length === 0) return;
     try {
-      await this.#replace(dst, { ...(await this.#sidecar(src)), ...changes }, opts.signal, (tmp) =>
+      await this.#replace(dst, { ...sidecarOf((await this.head(src)) ?? {}), ...changes }, opts.signal, (tmp) =>
         copyFile(from, tmp).catch((e) => {
           throw this.#error('read', src, e);
         }),
