@@ -235,7 +235,7 @@ describe('fs: concurrent writer processes', () => {
     await configure({ storage: cfg });
     for (let round = 0; round < 3; round++) {
       await Promise.all([0, 1, 2].map((p) => new Promise<void>((done, fail) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'fs-racer.ts'), cfg.root, `${round}.${p}`, '25'], { stdio: 'inherit' });
+        const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'fs-racer.ts'), cfg.root, `${round}.${p}`, '12'], { stdio: 'inherit' });
         child.once('exit', (c) => (c === 0 ? done() : fail(new Error(`writer exited with ${c}`))));
       })));
       const text = new TextDecoder().decode(await loadS3File({ s3: 'race/shared' }));
