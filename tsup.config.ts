@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', s3: 'src/s3.ts', sql: 'src/sql.ts' },
+  entry: { index: 'src/index.ts', s3: 'src/entries/s3.ts', sql: 'src/entries/sql.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

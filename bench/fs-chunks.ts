@@ -12,8 +12,8 @@ import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configure, writeS3File } from '../src/s3.js';
-import { close } from '../src/lifecycle.js';
+import { configure, writeS3File } from '../src/entries/s3.js';
+import { close } from '../src/runtime.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -2,8 +2,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { aborted, MillraceError } from './errors.js';
 import { parseS3Object, type S3Object, type S3ObjectRecord } from './s3object.js';
-import { getStorage, type Storage, type StorageSelector } from './storage/index.js';
-import type { ObjectMeta, PutBody } from './storage/types.js';
+import { getStorage, type ObjectMeta, type PutBody, type Storage, type StorageSelector } from './storage/index.js';
 import { readAll, StoredBlob } from './stored-blob.js';
 
 /** Options accepted in place of the positional tail of every file function. */

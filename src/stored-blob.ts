@@ -3,8 +3,7 @@
  * range read. Every read is pinned to the version the Blob was made from (its etag): a file
  * changed since fails with `PreconditionFailed` rather than mixing versions or ending short.
  */
-import type { ObjectBody, Storage } from './storage/types.js';
-import { feed, type Feed, type StreamController } from './storage/util.js';
+import { feed, type Feed, type ObjectBody, type Storage, type StreamController } from './storage/index.js';
 
 /** All of a body in one array; `tooLarge` is thrown past `max` bytes (before any, when the size is announced). */
 export async function readAll(stream: ObjectBody, onProgress?: (n: number) => void, max = Infinity, tooLarge?: (size: number | undefined) => Error): Promise<Uint8Array> {

@@ -7,12 +7,12 @@ import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, statSync, 
 import { join } from 'node:path';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configure, copyS3File, deleteS3File, listS3Files, loadS3File, loadS3FileStream, statS3File, writeS3File, type StorageConfig } from '../src/s3.js';
+import { configure, copyS3File, deleteS3File, listS3Files, loadS3File, loadS3FileStream, statS3File, writeS3File, type StorageConfig } from '../src/entries/s3.js';
 import { LOAD_MAX_BYTES } from '../src/files.js';
 import { getStorage } from '../src/storage/index.js';
 import { STALE_AFTER_MS } from '../src/storage/fs-atomic.js';
 import { copyLimits } from '../src/storage/s3-copy.js';
-import { close } from '../src/lifecycle.js';
+import { close } from '../src/runtime.js';
 import { asyncPattern, freshHome, fsStorage, motoMissing, newStorage, pattern, rawS3, s3Storage, sha256Of } from './helpers/storage.js';
 
 freshHome('integrity');

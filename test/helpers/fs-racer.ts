@@ -3,7 +3,7 @@
  * concurrent writes, each value with its own content type (every fourth with none), and after each
  * batch a read that must find the type of the data it reads. Exits 1 on a mismatch.
  */
-import { configure, loadS3FileStream, writeS3File } from '../../src/s3.js';
+import { configure, loadS3FileStream, writeS3File } from '../../src/entries/s3.js';
 
 const [root, id, batches] = process.argv.slice(2);
 await configure({ storage: { type: 'fs', root: root! } });

@@ -1,5 +1,5 @@
 /** A writer that never finishes: streams to an fs storage until it is killed (argv: root, key). */
-import { configure, writeS3File } from '../../src/s3.js';
+import { configure, writeS3File } from '../../src/entries/s3.js';
 
 const [root, key] = process.argv.slice(2);
 await configure({ storage: { type: 'fs', root: root! } });
