@@ -37,6 +37,16 @@ describe.skipIf(Boolean(motoMissing()))('S3 on moto', () => {
     }
   }
 
+  it('is a strict S3: a request signed with a wrong secret is refused (PermissionDenied)', async () => {
+    await writeS3File({ s3: 'signed.txt' }, 'x');
+    await configure({ storage: { ...cfg, secretKey: `${cfg.secretKey}x` } });
+    try {
+      await expect(loadS3File({ s3: 'signed.txt' })).rejects.toMatchObject({ code: 'PermissionDenied' });
+    } finally {
+      await configure({ storage: cfg });
+    }
+  });
+
   it('settles an aborted multipart write only once the upload is aborted on the store', async () => {
     for (let run = 0; run < 3; run++) {
       const ctrl = new AbortController();
