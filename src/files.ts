@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { aborted, MillraceError } from './errors.js';
 import { parseS3Object, validatePrefix, type S3Object, type S3ObjectRecord } from './s3object.js';
@@ -15,6 +16,11 @@ export type FileOptions = {
   onProgress?: (bytes: number) => void;
 };
 export type WriteOptions = FileOptions & { contentType?: string; contentDisposition?: string };
+/** `maxBytes`: the largest file `loadS3File` reads into memory (default `LOAD_MAX_BYTES`, 2 GiB); larger is `TooLarge`. */
+export type LoadOptions = FileOptions & { maxBytes?: number };
+
+/** loadS3File's default limit: 2 GiB, below the largest Uint8Array V8 allows, and more than a script should hold. */
+export const LOAD_MAX_BYTES = Math.min(2 * 1024 ** 3, bufferConstants.MAX_LENGTH);
 
 export type FileContent =
   | string
@@ -49,11 +55,13 @@ async function target(obj: S3Object, opts: FileOptions): Promise<{ record: S3Obj
  * Reads a whole file. Throws `NotFound` when it does not exist.
  * @example const bytes = await loadS3File({ s3: 'inputs/report.csv' });
  */
-export async function loadS3File(obj: S3Object, s3ResourcePath?: string | FileOptions, workspace?: string): Promise<Uint8Array> {
+export async function loadS3File(obj: S3Object, s3ResourcePath?: string | LoadOptions, workspace?: string): Promise<Uint8Array> {
   void workspace;
-  const opts = options(s3ResourcePath);
+  const opts = options<LoadOptions>(s3ResourcePath);
   const { record, storage } = await target(obj, opts);
-  return readAll(await storage.get(record.s3, { signal: opts.signal }), opts.onProgress);
+  const max = opts.maxBytes ?? LOAD_MAX_BYTES;
+  const tooLarge = (size: number | undefined) => new MillraceError('TooLarge', `${JSON.stringify(record.s3)} is ${size === undefined ? `over ${max} bytes` : `${size} bytes`}, more than loadS3File reads into memory (maxBytes: ${max}); read it with loadS3FileStream, which streams, or pass a larger maxBytes`);
+  return readAll(await storage.get(record.s3, { signal: opts.signal }), opts.onProgress, max, tooLarge);
 }
 
 /**
@@ -66,7 +74,7 @@ export async function loadS3FileStream(obj: S3Object, s3ResourcePath?: string | 
   const { record, storage } = await target(obj, opts);
   const meta = await storage.head(record.s3);
   if (!meta) throw notFound(record);
-  return new StoredBlob(storage, record.s3, 0, meta.size, meta.contentType ?? '', opts.signal);
+  return new StoredBlob({ storage, key: record.s3, etag: meta.etag, signal: opts.signal }, 0, meta.size, meta.contentType ?? '');
 }
 
 export function notFound(record: S3ObjectRecord, cause?: unknown): MillraceError {

@@ -116,7 +116,7 @@ class AzureStorage implements Storage {
     if (count === 0) return EMPTY;
     let res;
     try {
-      res = await this.#blob(key).download(offset, count, { abortSignal: opts.signal, maxRetryRequests: 3 });
+      res = await this.#blob(key).download(offset, count, { abortSignal: opts.signal, maxRetryRequests: 3, conditions: opts.ifMatch ? { ifMatch: opts.ifMatch } : undefined });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 416) return EMPTY;
       throw this.#error('read', key, e, opts.signal);

@@ -1,37 +1,32 @@
 /**
  * The `fs` backend: a local folder. Keys are paths under `root`; content type and disposition
- * live in a sidecar JSON tree under `root/.millrace-meta/`; writes go to `root/.millrace-tmp/`
- * first and are renamed into place, so a failed write leaves nothing at the key.
- * Every path stays inside the root: a symbolic link below it is never followed (`PermissionDenied`).
+ * live in a sidecar JSON tree under `root/.millrace-meta/` (same names as the keys), tied to the
+ * inode of the data they describe; writes go to `root/.millrace-tmp/` first and are renamed into
+ * place under a per-key lock, so a failed write leaves nothing at the key and data and metadata
+ * are published as one version. Every path stays inside the root: a symbolic link below it is never
+ * followed (`PermissionDenied`).
  */
-import { randomUUID } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import type { FsStorageConfig } from './config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
 import { assertInside, assertInsideSync, isMissing as missing, openInside, READ_FLAGS } from './fs-links.js';
+import { etagOf, sidecarOf, sweepStale, STALE_AFTER_MS, tempName, withKeyLock, writeBody, type Sidecar, type StoredSidecar } from './fs-atomic.js';
 import { checked, compareKeys, throwIfAborted } from './util.js';
 
 const META_DIR = '.millrace-meta';
 const TMP_DIR = '.millrace-tmp';
 const READ_CHUNK = 1024 * 1024;
 
-type Sidecar = { contentType?: string; contentDisposition?: string };
-
-function sidecarOf(opts: { contentType?: string; contentDisposition?: string }): Sidecar {
-  const out: Sidecar = {};
-  if (opts.contentType) out.contentType = opts.contentType;
-  if (opts.contentDisposition) out.contentDisposition = opts.contentDisposition;
-  return out;
-}
-
 export async function create(config: FsStorageConfig, name: string): Promise<Storage> {
   await mkdir(resolve(config.root), { recursive: true });
   // The configured root is trusted, links and all; below it nothing is followed.
-  return new FsStorage(await realpath(resolve(config.root)), name);
+  const storage = new FsStorage(await realpath(resolve(config.root)), name);
+  await storage.sweep();
+  return storage;
 }
 
 function code(e: unknown): string | undefined {
@@ -40,6 +35,7 @@ function code(e: unknown): string | undefined {
 
 class FsStorage implements Storage {
   readonly location: string;
+  #swept = 0;
 
   constructor(
     readonly root: string,
@@ -60,7 +56,13 @@ class FsStorage implements Storage {
   }
 
   #metaPath(key: string): string {
-    return join(this.root, META_DIR, `${key}.json`);
+    return join(this.root, META_DIR, key);
+  }
+
+  /** Removes temp files of killed writers; on open, then at most every STALE_AFTER_MS while writing. */
+  async sweep(): Promise<void> {
+    this.#swept = Date.now();
+    await sweepStale(join(this.root, TMP_DIR), this.#swept);
   }
 
   #inside(path: string): Promise<void> {
@@ -86,17 +88,22 @@ class FsStorage implements Storage {
     const path = this.#path(key);
     throwIfAborted(opts.signal);
     let handle;
-    let st: Stats;
+    let size: number;
     try {
       handle = await openInside(path);
-      st = await handle.stat();
+      const st = await handle.stat({ bigint: true });
       if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOENT' });
+      // The open handle reads this inode to the end, whatever is renamed over the key meanwhile.
+      if (opts.ifMatch !== undefined && etagOf(st) !== opts.ifMatch) {
+        throw new MillraceError('PreconditionFailed', `fs read ${JSON.stringify(key)}: the file changed since its etag ${opts.ifMatch} was read`);
+      }
+      size = Number(st.size);
     } catch (e) {
       await handle?.close();
       throw this.#error('read', key, e);
     }
-    const start = Math.min(opts.range?.start ?? 0, st.size);
-    const end = Math.min(opts.range?.end ?? st.size, st.size);
+    const start = Math.min(opts.range?.start ?? 0, size);
+    const end = Math.min(opts.range?.end ?? size, size);
     const h = handle;
     async function* chunks(): AsyncIterable<Uint8Array> {
       let pos = start;
@@ -119,34 +126,40 @@ class FsStorage implements Storage {
 
   async head(key: string): Promise<ObjectMeta | undefined> {
     const path = this.#path(key);
-    let st: Stats;
+    let st: BigIntStats;
     try {
       await this.#inside(path);
-      st = await lstat(path);
+      st = await lstat(path, { bigint: true });
     } catch (e) {
       if (code(e) !== 'ELINK' && missing(e)) return undefined;
       throw this.#error('stat', key, e);
     }
     if (!st.isFile()) return undefined;
-    return { ...this.#meta(key, st), ...(await this.#sidecar(key)) };
-  }
-
-  #meta(key: string, st: Stats): ObjectMeta {
-    return { key, size: st.size, etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`, lastModified: st.mtime };
-  }
-
-  async #sidecar(key: string): Promise<Sidecar> {
-    try {
-      await this.#inside(this.#metaPath(key));
-      const text = await readFile(this.#metaPath(key), { encoding: 'utf8', flag: READ_FLAGS });
-      const { contentType, contentDisposition } = JSON.parse(text) as Sidecar;
-      const out: Sidecar = {};
-      if (contentType) out.contentType = contentType;
-      if (contentDisposition) out.contentDisposition = contentDisposition;
-      return out;
-    } catch {
-      return {};
+    // A sidecar of another inode is mid-switch (a writer between its two renames): look again.
+    for (let tries = 0; ; tries++) {
+      const sidecar = await this.#sidecar(key, st.ino);
+      if (sidecar || tries === 5) return { ...this.#meta(key, st), ...sidecar };
+      await new Promise((r) => setTimeout(r, 1 << tries));
+      const again = await lstat(path, { bigint: true }).catch(() => undefined);
+      if (!again?.isFile()) return undefined;
+      st = again;
     }
+  }
+
+  #meta(key: string, st: BigIntStats): ObjectMeta {
+    return { key, size: Number(st.size), etag: etagOf(st), lastModified: st.mtime };
+  }
+
+  /** The metadata of the data file with inode `ino`; undefined when the sidecar is another version's. */
+  async #sidecar(key: string, ino: bigint): Promise<Sidecar | undefined> {
+    let stored: StoredSidecar;
+    try {
+      stored = JSON.parse(await readFile(this.#metaPath(key), 'utf8')) as StoredSidecar;
+    } catch {
+      return {}; // none: the data has no content type
+    }
+    if (stored.ino !== String(ino)) return undefined;
+    return sidecarOf(stored);
   }
 
   async put(key: string, body: PutBody, opts: PutOptions = {}): Promise<void> {
@@ -156,16 +169,7 @@ class FsStorage implements Storage {
       await this.#replace(key, sidecarOf(opts), opts.signal, async (tmp) => {
         const handle = await open(tmp, 'wx');
         try {
-          let sent = 0;
-          const write = async (chunk: Uint8Array) => {
-            throwIfAborted(opts.signal);
-            await handle.write(chunk);
-            sent += chunk.byteLength;
-            opts.onProgress?.(sent);
-          };
-          if ('bytes' in body) await write(body.bytes);
-          else for await (const chunk of body.stream) await write(chunk);
-          if (sent === 0) opts.onProgress?.(0);
+          await writeBody(handle, body, opts);
         } finally {
           await handle.close();
         }
@@ -177,26 +181,30 @@ class FsStorage implements Storage {
   }
 
   /**
-   * Fills a temp file, then renames it (and its sidecar) into place: a failure leaves nothing at
-   * the key. Data then metadata: a reader may see the new data with the old type for an instant,
-   * never a missing file.
+   * Fills a temp file, then renames it and its sidecar into place under the key's lock: a failure
+   * leaves nothing at the key, and concurrent writers publish data and metadata pairwise. A reader
+   * that catches the instant between the two renames sees an inode mismatch and looks again.
    */
   async #replace(key: string, sidecar: Sidecar, signal: AbortSignal | undefined, fill: (tmp: string) => Promise<void>): Promise<void> {
     const path = this.#path(key);
     const tmpDir = join(this.root, TMP_DIR);
     await mkdir(tmpDir, { recursive: true });
     await this.#inside(tmpDir);
-    const tmp = join(tmpDir, randomUUID());
-    const tmpMeta = Object.keys(sidecar).length ? `${tmp}.json` : undefined;
+    if (Date.now() - this.#swept > STALE_AFTER_MS) await this.sweep();
+    const tmp = join(tmpDir, tempName());
+    const tmpMeta = Object.keys(sidecar).length ? `${tmp}.meta` : undefined;
     try {
       await fill(tmp);
       throwIfAborted(signal);
-      if (tmpMeta) await writeFile(tmpMeta, JSON.stringify(sidecar), { flag: 'wx' });
-      // Checked last, just before the rename, to leave a link swapped in the least time to matter.
-      await this.#inside(path);
+      if (tmpMeta) await writeFile(tmpMeta, JSON.stringify({ ...sidecar, ino: String((await stat(tmp, { bigint: true })).ino) }));
+      // Both folders before any rename: a key that cannot be placed fails with nothing replaced.
       await mkdir(dirname(path), { recursive: true });
-      await rename(tmp, path);
-      await this.#placeSidecar(key, tmpMeta);
+      if (tmpMeta) await mkdir(dirname(this.#metaPath(key)), { recursive: true });
+      await withKeyLock(tmpDir, key, async () => {
+        throwIfAborted(signal);
+        await rename(tmp, path);
+        await this.#placeSidecar(key, tmpMeta);
+      });
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       if (tmpMeta) await unlink(tmpMeta).catch(() => undefined);
@@ -207,23 +215,24 @@ class FsStorage implements Storage {
   async #placeSidecar(key: string, tmpMeta: string | undefined): Promise<void> {
     const metaPath = this.#metaPath(key);
     await this.#inside(metaPath);
-    if (tmpMeta) {
-      await mkdir(dirname(metaPath), { recursive: true });
-      await rename(tmpMeta, metaPath);
-    } else {
-      await unlink(metaPath).catch(() => undefined);
-    }
+    if (tmpMeta) await rename(tmpMeta, metaPath);
+    else await unlink(metaPath).catch(() => undefined);
   }
 
   async delete(key: string): Promise<void> {
     const path = this.#path(key);
-    try {
-      await this.#inside(path);
-      await unlink(path);
-    } catch (e) {
-      if (code(e) === 'ELINK' || !missing(e)) throw this.#error('delete', key, e);
-    }
-    await this.#inside(this.#metaPath(key)).then(() => unlink(this.#metaPath(key))).catch(() => undefined);
+    const tmpDir = join(this.root, TMP_DIR);
+    await mkdir(tmpDir, { recursive: true });
+    await this.#inside(tmpDir);
+    await withKeyLock(tmpDir, key, async () => {
+      try {
+        await this.#inside(path);
+        await unlink(path);
+      } catch (e) {
+        if (code(e) === 'ELINK' || !missing(e)) throw this.#error('delete', key, e);
+      }
+      await this.#inside(this.#metaPath(key)).then(() => unlink(this.#metaPath(key))).catch(() => undefined);
+    });
     // Drop folders the key left empty, so a later key "a" is not blocked by an empty folder "a/".
     await this.#pruneEmpty(dirname(path), this.root);
     await this.#pruneEmpty(dirname(this.#metaPath(key)), join(this.root, META_DIR));
@@ -275,9 +284,9 @@ class FsStorage implements Storage {
           if (!(await walk(e.key, ''))) return false;
         } else {
           if (after !== undefined && compareKeys(e.key, after) <= 0) continue;
-          let st: Stats;
+          let st: BigIntStats;
           try {
-            st = await lstat(join(this.root, e.key));
+            st = await lstat(join(this.root, e.key), { bigint: true });
           } catch {
             continue; // deleted while listing
           }
@@ -302,10 +311,13 @@ class FsStorage implements Storage {
     throwIfAborted(opts.signal);
     const changes = sidecarOf(opts);
     if (src === dst && Object.keys(changes).length === 0) return;
-    // Through our own checked read, so the source is opened without following links.
-    const body = (await this.get(src, { signal: opts.signal }))[Symbol.asyncIterator]();
+    // Through our own checked read, so the source is opened without following links, pinned to the
+    // version whose metadata is copied with it.
+    const meta = await this.head(src);
+    if (!meta) throw this.#error('read', src, Object.assign(new Error('no such key'), { code: 'ENOENT' }));
+    const body = (await this.get(src, { signal: opts.signal, ifMatch: meta.etag }))[Symbol.asyncIterator]();
     try {
-      await this.put(dst, { stream: { [Symbol.asyncIterator]: () => body } }, { ...(await this.#sidecar(src)), ...changes, signal: opts.signal });
+      await this.put(dst, { stream: { [Symbol.asyncIterator]: () => body } }, { ...sidecarOf(meta), ...changes, signal: opts.signal });
     } finally {
       await body.return?.();
     }
