@@ -1,10 +1,8 @@
 /**
- * The `fs` backend: a local folder. Keys are paths under `root`; content type and disposition
- * live in a sidecar JSON tree under `root/.millrace-meta/` (same names as the keys), tied to the
- * inode of the data they describe; writes go to `root/.millrace-tmp/` first and are renamed into
- * place under a per-key lock, so a failed write leaves nothing at the key and data and metadata
- * are published as one version. Every path stays inside the root: a symbolic link below it is never
- * followed (`PermissionDenied`).
+ * The `fs` backend: a local folder. Keys are paths under `root`; content type and disposition live
+ * in sidecars under `root/.millrace-meta/` tied to their data's inode; writes go to `.millrace-tmp/`
+ * and are renamed into place under a per-key lock (data and metadata are one version, a failed write
+ * leaves nothing). No path leaves the root: a link below it is never followed (`PermissionDenied`).
  */
 import type { BigIntStats } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
@@ -154,7 +152,8 @@ class FsStorage implements Storage {
   async #sidecar(key: string, ino: bigint): Promise<Sidecar | undefined> {
     let stored: StoredSidecar;
     try {
-      stored = JSON.parse(await readFile(this.#metaPath(key), 'utf8')) as StoredSidecar;
+      await this.#inside(this.#metaPath(key));
+      stored = JSON.parse(await readFile(this.#metaPath(key), { encoding: 'utf8', flag: READ_FLAGS })) as StoredSidecar;
     } catch {
       return {}; // none: the data has no content type
     }
@@ -197,11 +196,17 @@ class FsStorage implements Storage {
       await fill(tmp);
       throwIfAborted(signal);
       if (tmpMeta) await writeFile(tmpMeta, JSON.stringify({ ...sidecar, ino: String((await stat(tmp, { bigint: true })).ino) }));
-      // Both folders before any rename: a key that cannot be placed fails with nothing replaced.
+      // Both folders (never through a link) before any rename: a key that cannot be placed replaces nothing.
+      await this.#inside(path);
       await mkdir(dirname(path), { recursive: true });
-      if (tmpMeta) await mkdir(dirname(this.#metaPath(key)), { recursive: true });
+      if (tmpMeta) {
+        await this.#inside(this.#metaPath(key));
+        await mkdir(dirname(this.#metaPath(key)), { recursive: true });
+      }
       await withKeyLock(tmpDir, key, async () => {
         throwIfAborted(signal);
+        // Again just before the rename: a link swapped in meanwhile has the least time to matter.
+        await this.#inside(path);
         await rename(tmp, path);
         await this.#placeSidecar(key, tmpMeta);
       });
