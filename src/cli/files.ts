@@ -186,6 +186,15 @@ async function ls(arg: string | undefined, opts: LsOptions): Promise<void> {
     } else rows.push(entry(f));
     if (limit !== undefined && rows.length >= limit) break;
   }
+  // S3 listings carry no content type: -l asks for it, a few HEAD requests at a time.
+  if (opts.long) {
+    const missing = rows.filter((r) => !r.folder && r.contentType === undefined);
+    for (let i = 0; i < missing.length; i += 8) {
+      await Promise.all(missing.slice(i, i + 8).map(async (r) => {
+        r.contentType = (await statS3File(record({ storage: l.storage, key: r.s3 as string })))?.contentType;
+      }));
+    }
+  }
   if (opts.json) {
     process.stdout.write(toJson(rows) + '\n');
     return;
