@@ -63,7 +63,7 @@ export async function runOnTerminal(c: Consumer, args: string[], lines: string[]
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => out.push(b));
     child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout: Buffer.concat(out).toString('utf8').replace(/\r/g, ''), stderr: '' }));
+    child.on('close', (status) => done({ status, stdout: plain(Buffer.concat(out).toString('utf8')), stderr: '' }));
     const pause = opts.pause ?? 1500;
     void (async () => {
       await new Promise((r) => setTimeout(r, 3000));
@@ -78,4 +78,9 @@ export async function runOnTerminal(c: Consumer, args: string[], lines: string[]
 
 export function hasScript(): boolean {
   return spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Terminal output without carriage returns and cursor-control sequences (readline redraws the prompt). */
+function plain(text: string): string {
+  return text.replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
