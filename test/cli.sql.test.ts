@@ -3,11 +3,12 @@
  * DuckDB-file lake, the interactive prompt on a pseudo-terminal, run, preview and doctor.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildConsumer, hasScript, runCli, runOnTerminal, type Consumer } from './helpers/cli.js';
+import { buildConsumer, cliEnv, hasScript, runCli, runOnTerminal, type Consumer } from './helpers/cli.js';
 import { ensureExtensions } from './helpers/ducklake.js';
 import { azureStorage, fsStorage, s3Storage } from './helpers/storage.js';
 
@@ -206,4 +207,25 @@ describe('millrace extensions', () => {
     expect(r.stdout).toMatch(/--dir/);
     expect((await cli(['extensions', '--no-such-flag'])).status).not.toBe(0);
   });
+});
+
+describe('examples/cli-walkthrough.sh', () => {
+  it('runs start to finish on the embedded default with the bin on PATH', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'millrace-cli-walk-'));
+    // What `npx millrace extensions` leaves in ./.millrace once.
+    cpSync(await ensureExtensions(), join(dir, '.millrace', 'duckdb-extensions'), { recursive: true });
+    const r = spawnSync('sh', [join(__dirname, '..', 'examples', 'cli-walkthrough.sh')], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: cliEnv({ PATH: `${join(c.dir, 'node_modules', '.bin')}:${dirname(process.execPath)}:${process.env.PATH}`, MILLRACE_HOME: undefined, MILLRACE_CONFIG: undefined }),
+    });
+    expect(r.stderr).toBe('deleted 1 file\n');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ok   ducklake main');
+    expect(r.stdout).toContain('s3:///inputs/people.csv: csv, 3 rows, 2 columns');
+    expect(r.stdout).toMatch(/│ bob\s+│ 41\s+│\n└/);
+    expect(r.stdout).toContain('"people": 3');
+    expect(r.stdout).toContain('id,name\r\nu1,Robin\r\n');
+    expect(r.stdout.trimEnd().endsWith('name,age\nada,36')).toBe(true);
+  }, 180_000);
 });
