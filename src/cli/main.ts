@@ -46,6 +46,9 @@ Examples:
   return p;
 }
 
+// The pinned AWS SDK warns on Node 20 about its future Node 22 requirement: not about the command being run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
