@@ -99,9 +99,12 @@ describe.runIf(hasScript())('the interactive prompt (on a pseudo-terminal)', () 
     expect(r.status).toBe(0);
   });
 
-  it('keeps history across sessions: the up arrow brings back the last statement', async () => {
-    const r = await runOnTerminal(c, ['sql'], ['\x1b[A', '\r', '\\q\r'], { env });
+  it('keeps history across sessions (the up arrow brings back the last statement); Ctrl-C drops a half-typed statement, then quits', async () => {
+    const r = await runOnTerminal(c, ['sql'], ['\x1b[A', '\r', 'SELECT oops,\r', '\x03', 'SELECT 5 AS five;\r', '\x03'], { env });
     expect(r.stdout).toMatch(/│ answer │\n[^\n]*\n│ 42\s+│/);
+    expect(r.stdout).toMatch(/│ five │\n[^\n]*\n│ 5\s+│/);
+    expect(r.stdout).not.toContain('ERROR');
+    expect(r.status).toBe(0);
   });
 });
 

@@ -2,13 +2,14 @@
  * The `millrace` bin, built and run as a child process in a temp consumer project, against s3rver,
  * Azurite and a local folder: help, version, exit codes, and the file commands.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildConsumer, runCli, runOnTerminal, hasScript, type Consumer } from './helpers/cli.js';
+import { buildConsumer, cliEnv, runCli, runOnTerminal, hasScript, type Consumer } from './helpers/cli.js';
 import { azureStorage, fsStorage, rawS3, s3Storage } from './helpers/storage.js';
 
 let c: Consumer;
@@ -82,9 +83,14 @@ describe('file commands', () => {
     expect(back.stdout).toBe('from stdin\n');
   });
 
-  it('cat writes the exact bytes to stdout', async () => {
+  it('cat writes the exact bytes to stdout, and stops quietly when the reader goes away', async () => {
     const r = await cli(['cat', 's3://az/cp/stdin.txt']);
     expect(r).toMatchObject({ status: 0, stdout: 'from stdin\n', stderr: '' });
+    const lines = Array.from({ length: 200_000 }, (_, i) => `line ${i}`).join('\n');
+    await cli(['cp', '-', 's3:///cp/lines.txt'], { input: lines });
+    const head = spawnSync('bash', ['-c', `"${c.bin}" cat s3:///cp/lines.txt | head -1; echo "exit \${PIPESTATUS[0]}"`], { encoding: 'utf8', env: cliEnv(env) });
+    expect(head.stdout).toBe('line 0\nexit 0\n');
+    expect(head.stderr).toBe('');
   });
 
   it('cp --recursive copies a folder up and back down across storages', async () => {

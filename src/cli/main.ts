@@ -49,6 +49,12 @@ Examples:
 // The pinned AWS SDK warns on Node 20 about its future Node 22 requirement: not about the command being run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// `millrace ls | head`: the reader went away; that is the end of the output, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {

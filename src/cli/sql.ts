@@ -74,6 +74,15 @@ async function repl(t: Target, format: Format): Promise<void> {
   const more = paint('dim', `${' '.repeat(label.length)}-> `);
   note(paint('dim', `millrace sql on ${label}. \\? for help, \\q to quit.`, process.stderr));
   let buffer = '';
+  // Ctrl-C drops the statement being typed (as psql does); on an empty prompt it quits.
+  rl.on('SIGINT', () => {
+    if (!buffer && !rl.line) return rl.close();
+    buffer = '';
+    rl.setPrompt(prompt);
+    if (rl.line) rl.write(null, { ctrl: true, name: 'u' });
+    process.stdout.write('^C\n');
+    rl.prompt();
+  });
   rl.setPrompt(prompt);
   rl.prompt();
   const remember = (entry: string) => {
@@ -87,8 +96,8 @@ async function repl(t: Target, format: Format): Promise<void> {
   for await (const line of rl) {
     const trimmed = line.trim();
     if (!buffer && trimmed.startsWith('\\')) {
-      remember(trimmed);
       if (trimmed === '\\q') break;
+      remember(trimmed);
       if (trimmed === '\\?') note(HELP);
       else await show(() => describe(t, trimmed), format);
     } else if (trimmed || buffer) {
