@@ -55,24 +55,22 @@ async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
 }
 
-/** Copies one file between any two locations; returns the bytes moved when known. */
-async function copyOne(src: Location, dst: Location, dstIsFolder: boolean, srcName: string): Promise<void> {
+/** Copies one file between any two locations. A destination folder (`/` at the end, or an existing local folder) keeps the source's name. */
+async function copyOne(src: Location, dst: Location, srcName: string): Promise<void> {
   if (src.kind === 's3' && !src.key) throw new UsageError(`${uri(src.storage, src.key)} names no file; use --recursive for a prefix`);
-  if (dst.kind === 's3' && (dstIsFolder || dst.key === '' || dst.key.endsWith('/'))) dst = { ...dst, key: dst.key + basename(srcName) };
-  if (dst.kind === 'local' && (dstIsFolder || (await isDirectory(dst.path)))) dst = { kind: 'local', path: join(dst.path, basename(srcName)) };
+  if (dst.kind === 's3' && (dst.key === '' || dst.key.endsWith('/'))) dst = { ...dst, key: dst.key + basename(srcName) };
+  if (dst.kind === 'local' && (await isDirectory(dst.path))) dst = { kind: 'local', path: join(dst.path, basename(srcName)) };
   if (src.kind === 's3' && dst.kind === 's3') {
     const info = await statS3File(record(src));
     const bar = await progress(info?.size, formatS3Object(record(dst)));
-    await copyS3File(record(src), record(dst), { onProgress: bar.update });
-    bar.stop();
+    await copyS3File(record(src), record(dst), { onProgress: bar.update }).finally(bar.stop);
     return;
   }
   if (dst.kind === 's3') {
     const size = src.kind === 'local' ? (await stat(src.path)).size : undefined;
     const body = src.kind === 'local' ? createReadStream(src.path) : process.stdin;
     const bar = await progress(size, uri(dst.storage, dst.key));
-    await writeS3File(record(dst), body, { contentType: contentTypeOf(dst.key), onProgress: bar.update });
-    bar.stop();
+    await writeS3File(record(dst), body, { contentType: contentTypeOf(dst.key), onProgress: bar.update }).finally(bar.stop);
     return;
   }
   const source = src.kind === 's3' ? await openObject(src) : src.kind === 'local' ? { stream: createReadStream(src.path), size: (await stat(src.path)).size } : { stream: process.stdin, size: undefined };
@@ -86,7 +84,7 @@ async function copyOne(src: Location, dst: Location, dstIsFolder: boolean, srcNa
     }
   };
   if (dst.kind === 'std') {
-    await pipeline(source.stream, counted, stdoutSink());
+    await pipeline(source.stream, counted, stdoutSink()).finally(bar.stop);
   } else {
     await mkdir(dirname(dst.path), { recursive: true });
     // Written beside the target and renamed, so a failed copy leaves no half file.
@@ -97,9 +95,10 @@ async function copyOne(src: Location, dst: Location, dstIsFolder: boolean, srcNa
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       throw e;
+    } finally {
+      bar.stop();
     }
   }
-  bar.stop();
 }
 
 async function openObject(l: { storage: string | undefined; key: string }): Promise<{ stream: Readable; size: number }> {
@@ -146,13 +145,13 @@ async function transfer(srcArg: string, dstArg: string, opts: { recursive?: bool
       await moveS3File(objectArg(srcArg), record(dst));
       return;
     }
-    await copyOne(src, dst, false, src.kind === 's3' ? src.key : src.kind === 'local' ? src.path : 'stdin');
+    await copyOne(src, dst, src.kind === 's3' ? src.key : src.kind === 'local' ? src.path : 'stdin');
     if (move) await remove(src);
     return;
   }
   let n = 0;
   for await (const f of filesUnder(src)) {
-    await copyOne(f.at, under(dst, f.rel), false, f.rel);
+    await copyOne(f.at, under(dst, f.rel), f.rel);
     if (move) await remove(f.at);
     n++;
   }
