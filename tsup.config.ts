@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // cli: the `millrace` bin (dist/cli.js); its own imports (commander, cli-table3, ...) stay out of the library's chunks.
-  entry: { index: 'src/index.ts', s3: 'src/s3.ts', sql: 'src/sql.ts', cli: 'src/cli/main.ts' },
+  entry: { index: 'src/index.ts', s3: 'src/entries/s3.ts', sql: 'src/entries/sql.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^millrace$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
-      { find: /^millrace\/(s3|sql)$/, replacement: fileURLToPath(new URL('./src/$1.ts', import.meta.url)) },
+      { find: /^millrace\/(s3|sql)$/, replacement: fileURLToPath(new URL('./src/entries/$1.ts', import.meta.url)) },
     ],
   },
   test: {

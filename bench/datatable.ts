@@ -47,7 +47,7 @@ async function coldChild(url: string | undefined): Promise<void> {
   const started = performance.now();
   const { configure } = await import('../src/config.js');
   const { datatable } = await import('../src/sql/datatable.js');
-  const { close } = await import('../src/lifecycle.js');
+  const { close } = await import('../src/runtime.js');
   await configure(url ? { datatables: { main: url } } : undefined);
   const v = await datatable()`SELECT ${1} + 1 AS v`.fetchOneScalar();
   const ms = performance.now() - started;
@@ -69,14 +69,14 @@ async function clients(url: string) {
   const { default: postgres } = await import('postgres');
   const { configure } = await import('../src/config.js');
   const { datatable } = await import('../src/sql/datatable.js');
-  const { close } = await import('../src/lifecycle.js');
+  const { close } = await import('../src/runtime.js');
   await configure({ datatables: { main: url } });
   return { sql: datatable(), raw: postgres(url, { max: 10, onnotice: () => {} }), close };
 }
 
 /** millrace's own pool, fed SQL compiled once: what millrace costs under its statement layer. */
 async function bareMillracePool(url: string) {
-  const { PostgresPool, postgresTarget } = await import('../src/sql/postgres.js');
+  const { PostgresPool, postgresTarget } = await import('../src/sql/postgres/driver.js');
   return PostgresPool.open(postgresTarget('bench', url));
 }
 

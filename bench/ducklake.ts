@@ -37,7 +37,7 @@ async function coldChild(config: string): Promise<void> {
 async function pointQueries(): Promise<{ ours: number; raw: number; ratio: number; queries: number }> {
   process.env.MILLRACE_HOME = mkdtempSync(join(tmpdir(), 'millrace-bench-dl-'));
   const wmill = await import('../src/index.js');
-  const { getDuckDB } = await import('../src/sql/duckdb.js');
+  const { getDuckDB } = await import('../src/sql/duckdb/instance.js');
   await wmill.configure({ duckdb: { extensionDirectory } });
   const sql = wmill.ducklake();
   await sql`CREATE TABLE t AS SELECT range AS id, 'name ' || range AS name, range * 1.5 AS score FROM range(10000)`.execute();

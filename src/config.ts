@@ -1,38 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from 'jsonc-parser';
 import { MillraceError, scrub } from './errors.js';
-import { BACKENDS, type FieldType, type StorageConfig } from './storage/registry.js';
+import { checkedType, configError, fields } from './fields.js';
+import { close } from './runtime.js';
+import { checkDuckDB, checkDucklake, type DuckDBConfig, type DucklakeConfig } from './sql/duckdb/config.js';
+import { checkPostgres, type EmbeddedPostgresConfig, type PostgresConfig } from './sql/postgres/config.js';
+import type { StorageConfig } from './storage/config.js';
+import { BACKENDS } from './storage/registry.js';
 
-export type { S3StorageConfig, AzureBlobStorageConfig, FsStorageConfig, StorageConfig } from './storage/registry.js';
-
-export type PostgresConfig =
-  | string
-  | {
-      host: string;
-      port?: number;
-      user: string;
-      password?: string;
-      dbname: string;
-      sslmode?: string;
-      root_certificate_pem?: string;
-    };
-/** The embedded PostgreSQL (PGlite) persisted in `dataDir`; what `main` is when no datatable is configured. */
-export type EmbeddedPostgresConfig = { type: 'embedded'; dataDir: string };
-
-export type CatalogConfig =
-  | ({ type: 'postgresql' } & Exclude<PostgresConfig, string>)
-  | { type: 'postgresql'; url: string }
-  | { type: 'duckdb'; path: string }
-  | { type: 'sqlite'; path: string };
-
-export type DucklakeConfig = { catalog: CatalogConfig; storage?: string; prefix?: string };
-
-export type DuckDBConfig = {
-  /** A folder holding `<version>/<platform>/<name>.duckdb_extension` files; see `npm run extensions`. */
-  extensionDirectory?: string;
-  settings?: Record<string, string | number | boolean>;
-};
+export type { S3StorageConfig, AzureBlobStorageConfig, FsStorageConfig, StorageConfig } from './storage/config.js';
+export type { PostgresConfig, EmbeddedPostgresConfig } from './sql/postgres/config.js';
+export type { CatalogConfig, DucklakeConfig, DuckDBConfig } from './sql/duckdb/config.js';
+export { configError } from './fields.js';
 
 export type MillraceConfig = {
   storage?: StorageConfig;
@@ -57,7 +38,6 @@ export type ResolvedConfig = {
 
 let fromCode: MillraceConfig | undefined;
 let resolved: ResolvedConfig | undefined;
-const listeners = new Set<() => void | Promise<void>>();
 
 /**
  * Sets the config in code; it wins over `MILLRACE_CONFIG` and `./millrace.config.json`.
@@ -66,12 +46,8 @@ const listeners = new Set<() => void | Promise<void>>();
 export async function configure(config: MillraceConfig | undefined): Promise<void> {
   fromCode = config;
   resolved = undefined;
-  await Promise.all([...listeners].map((l) => l()));
-}
-
-/** Called when the config changes, so caches of clients can be dropped. */
-export function onConfigChange(listener: () => void | Promise<void>): void {
-  listeners.add(listener);
+  // Every cache (runtime.ts) is dropped: clients, pools and the DuckDB instance reopen from the new config.
+  await close();
 }
 
 export function getConfig(): ResolvedConfig {
@@ -100,15 +76,18 @@ function readFile(path: string, what: string): string {
   }
 }
 
+/** JSON with comments and trailing commas (JSONC), as the README's examples are written. */
 function parseJson(text: string, where: string): MillraceConfig {
-  try {
-    return JSON.parse(text) as MillraceConfig;
-  } catch (e) {
-    // V8's message may quote the text around the error, which may be a secret: say where, never what.
-    const position = /at position (\d+)/.exec((e as Error).message);
-    const line = position ? ` at line ${text.slice(0, Number(position[1])).split('\n').length}` : '';
-    throw new MillraceError('Config', `${where}: invalid JSON${line}`);
+  const errors: ParseError[] = [];
+  const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false }) as MillraceConfig;
+  const first = errors[0];
+  if (first) {
+    // Say where and what kind of error, never the text around it: a config may hold a secret.
+    const before = text.slice(0, first.offset).split('\n');
+    const what = printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    throw new MillraceError('Config', `${where}: invalid JSON at line ${before.length}, column ${before.at(-1)!.length + 1}: ${what}`);
   }
+  return value;
 }
 
 /** `./.millrace` unless `MILLRACE_HOME` moves it. */
@@ -131,7 +110,7 @@ export function resolveConfig({ config, source }: { config: MillraceConfig; sour
     ducklakes: mapOf(c.ducklakes, 'ducklakes', checkDucklake),
     duckdb: checkDuckDB(c.duckdb ?? {}, 'duckdb'),
   };
-  // Extensions provisioned into the home folder (`npm run extensions`) are used without any config.
+  // Extensions provisioned into the home folder (`npx millrace-duckdb-extensions`) are used without any config.
   const homeExtensions = resolve(home, 'duckdb-extensions');
   if (out.duckdb.extensionDirectory === undefined && existsSync(homeExtensions)) out.duckdb.extensionDirectory = homeExtensions;
   out.datatables.main ??= { type: 'embedded', dataDir: resolve(home, 'datatable') };
@@ -146,10 +125,6 @@ export function resolveConfig({ config, source }: { config: MillraceConfig; sour
 
 export function storageNames(c: ResolvedConfig): string {
   return ['(default)', ...Object.keys(c.secondaryStorage)].join(', ');
-}
-
-export function configError(field: string, message: string): MillraceError {
-  return new MillraceError('Config', `${field ? field + ': ' : ''}${message}`);
 }
 
 function substituteEnv(value: unknown, field: string): unknown {
@@ -172,80 +147,9 @@ function mapOf<T>(value: unknown, field: string, check: (v: unknown, field: stri
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, check(v, `${field}.${k}`)]));
 }
 
-/**
- * Checks an object's fields: required ones present, every one of its type, and no unknown
- * field (a typo such as `endpoint` for `endPoint` must not silently fall back to a default).
- * Returns a copy with `path` fields made absolute.
- */
-function fields<T>(v: unknown, field: string, required: Record<string, FieldType>, optional: Record<string, FieldType>, extra: string[] = []): T {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw configError(field, 'must be an object');
-  const o = { ...(v as Record<string, unknown>) };
-  const known = new Set([...Object.keys(required), ...Object.keys(optional), ...extra]);
-  const at = (k: string) => (field ? `${field}.${k}` : k);
-  for (const k of Object.keys(o)) {
-    if (!known.has(k)) throw configError(at(k), `unknown field; expected one of ${[...known].join(', ')}`);
-  }
-  const check = (k: string, t: FieldType) => {
-    if (typeof o[k] !== (t === 'path' ? 'string' : t)) throw configError(at(k), `must be a ${t === 'path' ? 'string' : t}`);
-    if (t === 'path') o[k] = resolve(o[k] as string);
-  };
-  for (const [k, t] of Object.entries(required)) {
-    if (o[k] === undefined || o[k] === null || o[k] === '') throw configError(at(k), 'required');
-    check(k, t);
-  }
-  for (const [k, t] of Object.entries(optional)) if (o[k] !== undefined && o[k] !== null) check(k, t);
-  return o as T;
-}
-
 function checkStorage(v: unknown, field: string): StorageConfig {
-  const type = (v as { type?: unknown } | null)?.type;
-  const types = Object.keys(BACKENDS).map((t) => JSON.stringify(t)).join(', ');
-  if (type === undefined || type === null) throw configError(`${field}.type`, `required (one of ${types})`);
-  if (typeof type !== 'string' || !Object.hasOwn(BACKENDS, type)) {
-    throw configError(`${field}.type`, `unknown storage type ${JSON.stringify(type)} (expected one of ${types})`);
-  }
-  const backend = BACKENDS[type as keyof typeof BACKENDS];
+  const backend = BACKENDS[checkedType(v, field, BACKENDS, 'storage')];
   return fields<StorageConfig>(v, field, backend.required, backend.optional, ['type']);
-}
-
-const POSTGRES_REQUIRED = { host: 'string', user: 'string', dbname: 'string' } as const;
-const POSTGRES_OPTIONAL = { port: 'number', password: 'string', sslmode: 'string', root_certificate_pem: 'string' } as const;
-
-function checkPostgres(v: unknown, field: string): PostgresConfig | EmbeddedPostgresConfig {
-  if (typeof v === 'string') {
-    if (!/^postgres(ql)?:\/\//.test(v)) throw configError(field, 'must be a postgres:// URL or an object');
-    return v;
-  }
-  if ((v as { type?: unknown } | null)?.type === 'embedded') return fields(v, field, { dataDir: 'path' }, {}, ['type']);
-  return fields(v, field, POSTGRES_REQUIRED, POSTGRES_OPTIONAL);
-}
-
-function checkDucklake(v: unknown, field: string): DucklakeConfig {
-  const lake = fields<DucklakeConfig>(v, field, {}, { storage: 'string', prefix: 'string' }, ['catalog']);
-  const catalog = lake.catalog as unknown;
-  const cfield = `${field}.catalog`;
-  if (catalog === undefined || catalog === null) throw configError(cfield, 'required');
-  const type = (catalog as { type?: unknown }).type;
-  switch (type) {
-    case 'duckdb':
-    case 'sqlite':
-      return { ...lake, catalog: fields(catalog, cfield, { path: 'path' }, {}, ['type']) };
-    case 'postgresql':
-      if ((catalog as { url?: unknown }).url !== undefined) return { ...lake, catalog: fields(catalog, cfield, { url: 'string' }, {}, ['type']) };
-      return { ...lake, catalog: fields(catalog, cfield, POSTGRES_REQUIRED, POSTGRES_OPTIONAL, ['type']) };
-    case undefined:
-      throw configError(`${cfield}.type`, 'required ("postgresql", "duckdb" or "sqlite")');
-    default:
-      throw configError(`${cfield}.type`, `unknown catalog type ${JSON.stringify(type)} (expected "postgresql", "duckdb" or "sqlite")`);
-  }
-}
-
-function checkDuckDB(v: unknown, field: string): DuckDBConfig {
-  const d = fields<DuckDBConfig>(v, field, {}, { extensionDirectory: 'path' }, ['settings']);
-  if (d.settings !== undefined && (typeof d.settings !== 'object' || d.settings === null || Array.isArray(d.settings))) {
-    throw configError(`${field}.settings`, 'must be an object');
-  }
-  return d;
 }
 
 const SECRET_KEYS = new Set(['accessKey', 'secretKey', 'token', 'password', 'connectionString', 'sasToken', 'root_certificate_pem']);

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configure, getConfig, redact } from '../src/config.js';
-import { close } from '../src/lifecycle.js';
-import { loadS3File, writeS3File } from '../src/s3.js';
+import { close } from '../src/runtime.js';
+import { loadS3File, writeS3File } from '../src/entries/s3.js';
 import { freshHome } from './helpers/storage.js';
 
 const home = freshHome('config');
@@ -113,15 +113,41 @@ describe('validation', () => {
     expect(await check({ duckdb: { extensionDir: '/x' } })).toMatch(/^duckdb\.extensionDir: unknown field/);
   });
 
-  it('reports invalid JSON (by line where V8 tells the position), without quoting the text (it may hold a secret)', async () => {
+  it('reports invalid JSON by line and column, without quoting the text (it may hold a secret)', async () => {
     process.env.MILLRACE_CONFIG = '{\n  "storage": { "type": "s3", "bucket": "b",\n    "secretKey": AKIAsupersecretvalue }\n}';
     await configure(undefined);
     const message = configError(getConfig);
-    expect(message).toBe('MILLRACE_CONFIG: invalid JSON');
+    expect(message).toBe('MILLRACE_CONFIG: invalid JSON at line 3, column 18: invalid symbol');
     expect(message).not.toContain('AKIA');
     process.env.MILLRACE_CONFIG = '{\n  "storage": {\n    "type": "fs",,\n  }\n}';
     await configure(undefined);
-    expect(configError(getConfig)).toBe('MILLRACE_CONFIG: invalid JSON at line 3');
+    expect(configError(getConfig)).toBe('MILLRACE_CONFIG: invalid JSON at line 3, column 18: property name expected');
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "storage": { "type": "fs" "root": "/tmp/x" } }');
+    process.env.MILLRACE_CONFIG = file;
+    await configure(undefined);
+    expect(configError(getConfig)).toBe(`${file}: invalid JSON at line 1, column 29: comma expected`);
+  });
+
+  it('accepts comments and trailing commas (JSONC) from MILLRACE_CONFIG and ./millrace.config.json', async () => {
+    const jsonc = (root: string) => `{
+      // the default storage
+      "storage": { "type": "fs", "root": ${JSON.stringify(root)}, }, /* trailing comma above */
+    }`;
+    process.env.MILLRACE_CONFIG = jsonc('/tmp/jsonc-inline');
+    await configure(undefined);
+    expect(getConfig()).toMatchObject({ source: 'MILLRACE_CONFIG', storage: { root: '/tmp/jsonc-inline' } });
+    const file = join(dir, 'custom.jsonc');
+    writeFileSync(file, jsonc('/tmp/jsonc-file'));
+    process.env.MILLRACE_CONFIG = file;
+    await configure(undefined);
+    expect(getConfig().storage).toMatchObject({ root: '/tmp/jsonc-file' });
+    delete process.env.MILLRACE_CONFIG;
+    writeFileSync(join(dir, 'millrace.config.json'), jsonc(join(dir, 'jsonc-local')));
+    await configure(undefined);
+    expect(getConfig()).toMatchObject({ source: resolve(dir, 'millrace.config.json'), storage: { root: join(dir, 'jsonc-local') } });
+    await writeS3File({ s3: 'jsonc.txt' }, 'read through a JSONC config');
+    expect(new TextDecoder().decode(await loadS3File({ s3: 'jsonc.txt' }))).toBe('read through a JSONC config');
   });
 
   it('substitutes $env: references anywhere, and names a missing variable', async () => {

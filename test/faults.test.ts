@@ -10,8 +10,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { http, HttpResponse, passthrough } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configure, loadS3File, loadS3FileStream, statS3File, writeS3File, type StorageConfig } from '../src/s3.js';
-import { close } from '../src/lifecycle.js';
+import { configure, loadS3File, loadS3FileStream, statS3File, writeS3File, type StorageConfig } from '../src/entries/s3.js';
+import { close } from '../src/runtime.js';
 import { MillraceError } from '../src/errors.js';
 import { azureStorage, freshHome, s3Storage } from './helpers/storage.js';
 

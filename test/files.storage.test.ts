@@ -21,9 +21,9 @@ import {
   writeS3File,
   type S3Object,
   type StorageConfig,
-} from '../src/s3.js';
+} from '../src/entries/s3.js';
 import { getConfig } from '../src/config.js';
-import { close } from '../src/lifecycle.js';
+import { close } from '../src/runtime.js';
 import { getStorage } from '../src/storage/index.js';
 import type { Storage } from '../src/storage/types.js';
 import { azureStorage, everythingSaidBy, freshHome, fsStorage, s3Storage } from './helpers/storage.js';

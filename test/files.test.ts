@@ -17,8 +17,8 @@ import {
   statS3File,
   writeS3File,
   type StorageConfig,
-} from '../src/s3.js';
-import { close } from '../src/lifecycle.js';
+} from '../src/entries/s3.js';
+import { close } from '../src/runtime.js';
 import { getStorage } from '../src/storage/index.js';
 import type { Storage } from '../src/storage/types.js';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';

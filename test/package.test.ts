@@ -43,7 +43,7 @@ describe('package', () => {
       const names = ['loadS3File', 'loadS3FileStream', 'writeS3File', 'deleteS3File', 'signS3Objects', 'signS3Object',
         'getPresignedS3PublicUrls', 'getPresignedS3PublicUrl', 'parseS3Object', 'datatable', 'ducklake',
         'upsertPartition', 'appendPartition', 'statS3File', 'listS3Files', 'copyS3File', 'moveS3File',
-        'formatS3Object', 'isS3Object', 'configure', 'close'];
+        'formatS3Object', 'isS3Object', 'configure', 'close', 'getConfig'];
       for (const n of names) {
         if (typeof wmill[n] !== 'function') throw new Error('namespace lacks ' + n);
         if (wmill2[n] !== wmill[n]) throw new Error('default export lacks ' + n);

@@ -37,20 +37,21 @@ async function withTimeout<T>(ms: number, what: Promise<T>): Promise<T> {
   }
 }
 
-async function storageCheck(name: string | undefined, s: StorageConfig, readOnly: boolean): Promise<string> {
-  let listed = 0;
-  for await (const _ of listS3Files({ storage: name, limit: 1 })) listed++;
+/** A storage by name (`storage`) or a `resources` entry (`resource`): list, then a probe written, read back and deleted. */
+async function storageCheck(at: { storage?: string; resource?: string }, s: StorageConfig, readOnly: boolean): Promise<string> {
+  const opts = { s3ResourcePath: at.resource };
+  for await (const _ of listS3Files({ storage: at.storage, s3ResourcePath: at.resource, limit: 1 })) break;
   if (readOnly) return `${describeStorage(s)}: list ok (read-only: no probe written)`;
-  const probe = { s3: `.millrace-doctor/${randomUUID()}`, ...(name ? { storage: name } : {}) };
+  const probe = { s3: `.millrace-doctor/${randomUUID()}`, ...(at.storage ? { storage: at.storage } : {}) };
   const body = `millrace doctor ${new Date().toISOString()}`;
-  await writeS3File(probe, body);
+  await writeS3File(probe, body, opts);
   try {
-    const back = new TextDecoder().decode(await loadS3File(probe));
+    const back = new TextDecoder().decode(await loadS3File(probe, opts));
     if (back !== body) throw new Error('the probe read back differs from what was written');
   } finally {
-    await deleteS3File(probe);
+    await deleteS3File(probe, opts);
   }
-  if (await statS3File(probe)) throw new Error('the probe is still there after delete');
+  if (await statS3File(probe, opts)) throw new Error('the probe is still there after delete');
   return `${describeStorage(s)}: list, write, read, delete ok`;
 }
 
@@ -131,9 +132,13 @@ async function doctor(opts: DoctorOptions): Promise<void> {
     return finish(checks, opts);
   }
   const storageHint = (field: string) => `check ${field} (bucket or container, endpoint, credentials) and that the account may list, write and delete`;
-  await run('storage (default)', storageHint('storage'), () => storageCheck(undefined, config.storage, Boolean(opts.readOnly)));
+  const readOnly = Boolean(opts.readOnly);
+  await run('storage (default)', storageHint('storage'), () => storageCheck({}, config.storage, readOnly));
   for (const [name, s] of Object.entries(config.secondaryStorage)) {
-    await run(`storage ${name}`, storageHint(`secondaryStorage.${name}`), () => storageCheck(name, s, Boolean(opts.readOnly)));
+    await run(`storage ${name}`, storageHint(`secondaryStorage.${name}`), () => storageCheck({ storage: name }, s, readOnly));
+  }
+  for (const [path, s] of Object.entries(config.resources)) {
+    await run(`resource ${path}`, storageHint(`resources.${path}`), () => storageCheck({ resource: path }, s, readOnly));
   }
   for (const [name, dt] of Object.entries(config.datatables)) {
     await run(`datatable ${name}`, `check datatables.${name}: is the server up and reachable, are the user, password and dbname right?`, () => datatableCheck(name, dt));

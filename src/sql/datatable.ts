@@ -3,13 +3,12 @@
  * datatable, made on first use and reused; `name:schema` sets the search path and `role` runs
  * each statement as that role, both inside the statement's own transaction.
  */
-import { getConfig, onConfigChange, type EmbeddedPostgresConfig, type PostgresConfig } from '../config.js';
+import { getConfig } from '../config.js';
 import { MillraceError } from '../errors.js';
-import { onClose } from '../lifecycle.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { PostgresPool, postgresTarget, type RunContext } from './postgres.js';
-import { parseName, queryStatement, templateFunction, type DatatableSqlTemplateFunction, type SqlEngine } from './statement.js';
-import { postgresDialect } from './template.js';
+import { cache } from '../runtime.js';
+import type { OpenDriver, RunContext, SqlDriver, SqlEngine } from './engine.js';
+import { ENGINES } from './registry.js';
+import { parseName, queryStatement, templateFunction, type DatatableSqlTemplateFunction } from './statement.js';
 
 export interface DatatableOptions {
   /** Run each statement as this PostgreSQL role (`SET LOCAL ROLE`); the connecting user must be allowed to. */
@@ -35,72 +34,37 @@ export function datatable(name = 'main', opts: DatatableOptions = {}): Datatable
   }
   const { name: dt, schema } = parseName(name);
   const ctx: RunContext = { schema, role };
+  const { dialect } = ENGINES[DATATABLE_ENGINE];
   const engine: SqlEngine = {
-    dialect: postgresDialect,
+    dialect,
     run: (statements, signal) => {
       const context = signal ? { ...ctx, signal } : ctx;
       // Once the pool is open, statements go straight to it: no promise to wait on per statement.
-      const open = openPools.get(dt);
-      return open ? open.run(statements, context) : pool(dt).then((p) => p.run(statements, context));
+      const open = drivers.ready(dt);
+      return open ? open.driver.run(statements, context) : driver(dt).then((p) => p.run(statements, context));
     },
   };
   const getEngine = () => engine;
-  const fn = templateFunction(getEngine, postgresDialect) as DatatableSqlTemplateFunction;
-  fn.query = (text, ...params) => queryStatement(getEngine, postgresDialect, text, params);
+  const fn = templateFunction(getEngine, dialect) as DatatableSqlTemplateFunction;
+  fn.query = (text, ...params) => queryStatement(getEngine, dialect, text, params);
   return fn;
 }
 
-type Entry = { pool: PostgresPool; close(): Promise<void> };
-const pools = new Map<string, Promise<Entry>>();
-/** The pools of `pools` that have finished opening. */
-const openPools = new Map<string, PostgresPool>();
+/** The engine every configured datatable runs on (a PostgreSQL server, or the embedded one). */
+const DATATABLE_ENGINE = 'postgres';
 
-function pool(name: string): Promise<PostgresPool> {
-  let entry = pools.get(name);
-  if (!entry) {
-    entry = openPool(name);
-    pools.set(name, entry);
-    // A failed open is not cached: the next statement tries again (the server may be up by then).
-    entry.then(
-      (e) => pools.get(name) === entry && openPools.set(name, e.pool),
-      () => pools.get(name) === entry && pools.delete(name),
-    );
-  }
-  return entry.then((e) => e.pool);
+/** One driver per datatable; a failed open is not cached: the next statement tries again (the server may be up by then). */
+const drivers = cache<OpenDriver>((d) => d.close());
+
+function driver(name: string): Promise<SqlDriver> {
+  return drivers.get(name, () => openDriver(name)).then((d) => d.driver);
 }
 
-async function openPool(name: string): Promise<Entry> {
+async function openDriver(name: string): Promise<OpenDriver> {
   const config = getConfig();
   const dt = config.datatables[name];
   if (!dt) {
     throw new MillraceError('Config', `datatable ${JSON.stringify(name)} is not configured; configured: ${Object.keys(config.datatables).join(', ') || '(none)'}`);
   }
-  const label = `datatable ${JSON.stringify(name)}`;
-  if (isEmbedded(dt)) {
-    const embedded = await startEmbeddedPostgres(label, dt.dataDir);
-    let p: PostgresPool;
-    try {
-      p = await PostgresPool.open(embedded.target);
-    } catch (e) {
-      await embedded.close().catch(() => undefined);
-      throw e;
-    }
-    return { pool: p, close: async () => { await p.close(); await embedded.close(); } };
-  }
-  const p = await PostgresPool.open(postgresTarget(label, dt));
-  return { pool: p, close: () => p.close() };
+  return ENGINES[DATATABLE_ENGINE].open(dt, `datatable ${JSON.stringify(name)}`, name);
 }
-
-function isEmbedded(c: PostgresConfig | EmbeddedPostgresConfig): c is EmbeddedPostgresConfig {
-  return typeof c === 'object' && (c as EmbeddedPostgresConfig).type === 'embedded';
-}
-
-async function closeAll(): Promise<void> {
-  const entries = [...pools.values()];
-  pools.clear();
-  openPools.clear();
-  await Promise.allSettled(entries.map(async (e) => (await e).close()));
-}
-
-onClose(closeAll);
-onConfigChange(closeAll);

@@ -7,7 +7,7 @@ import { MillraceError } from '../errors.js';
 import { parseS3Object, type S3Object } from '../s3object.js';
 import { ducklake } from './ducklake.js';
 import type { Row } from './statement.js';
-import { findPlaceholders } from './template.js';
+import { findPlaceholders } from './lexer.js';
 
 /** One `-- $name (type) = default` header line. `default` is the text after `=`, unparsed. */
 export type DuckDBScriptArg = { name: string; type: string; default?: string };

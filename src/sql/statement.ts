@@ -1,7 +1,9 @@
 import { MillraceError } from '../errors.js';
-import { compile, Fragment, FRAGMENT, raw, ident, splitStatements, findPlaceholders, type CompiledSql, type Dialect, type RawSql, type Identifier } from './template.js';
+import type { CompiledSql, Dialect, Row, SqlEngine } from './engine.js';
+import { findPlaceholders } from './lexer.js';
+import { compile, Fragment, FRAGMENT, raw, ident, type RawSql, type Identifier } from './template.js';
 
-export type Row = Record<string, unknown>;
+export type { Row } from './engine.js';
 
 export type ResultCollection =
   | 'last_statement_all_rows'
@@ -39,13 +41,6 @@ export type SqlResult<T, R extends ResultCollection> = R extends 'last_statement
               : R extends 'all_statements_first_row_scalar'
                 ? T[keyof T][]
                 : unknown;
-
-/** What a SQL engine (Postgres, DuckDB) does: run statements in order and return each one's rows. */
-export interface SqlEngine {
-  readonly dialect: Dialect;
-  /** Runs the statements in order, on one connection, in one transaction when there are several. */
-  run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]>;
-}
 
 export interface SqlStatement<T = Row> {
   /** The compiled SQL text, with `$n` placeholders. */
@@ -121,7 +116,7 @@ class Statement<T> implements SqlStatement<T> {
       if (!fixedMode && !RESULT_COLLECTIONS.includes(mode)) {
         throw new MillraceError('InvalidArgument', `Unknown resultCollection ${JSON.stringify(mode)}; expected one of ${RESULT_COLLECTIONS.join(', ')}`);
       }
-      const statements = (this.#statements ??= splitStatements(this.compiled()));
+      const statements = (this.#statements ??= this.#dialect.split(this.compiled()));
       if (statements.length === 0) throw new MillraceError('InvalidArgument', 'Empty SQL statement');
       const found = this.#engine();
       const results = 'run' in found ? found.run(statements, params?.signal) : found.then((engine) => engine.run(statements, params?.signal));

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import type * as AzureBlob from '@azure/storage-blob';
-import type { AzureBlobStorageConfig } from '../config.js';
+import type { AzureBlobStorageConfig } from './config.js';
 import { aborted, MillraceError } from '../errors.js';
 import { importBackend } from '../lazy.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';

@@ -8,7 +8,7 @@ import { constants, type Stats } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
-import type { FsStorageConfig } from '../config.js';
+import type { FsStorageConfig } from './config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
 import { checked, compareKeys, throwIfAborted } from './util.js';

@@ -1,38 +1,14 @@
 /**
  * The storage backends, one entry each: the config a backend takes and how to load it.
- * A backend is one file in this folder exporting `create(config, name): Promise<Storage>`;
+ * A backend is one file in this folder (its config type in config.ts) exporting `create(config, name): Promise<Storage>`;
  * adding one means adding that file and its entry here. Nothing heavy is imported until first use.
  */
+import type { FieldType } from '../fields.js';
+import type { AzureBlobStorageConfig, FsStorageConfig, S3StorageConfig } from './config.js';
 import type { Storage } from './types.js';
 
-export type S3StorageConfig = {
-  type: 's3';
-  bucket: string;
-  region?: string;
-  /** Host (`s3.amazonaws.com`, `<account>.r2.cloudflarestorage.com`) or full URL. */
-  endPoint?: string;
-  port?: number;
-  useSSL?: boolean;
-  pathStyle?: boolean;
-  accessKey?: string;
-  secretKey?: string;
-  token?: string;
-};
-export type AzureBlobStorageConfig = {
-  type: 'azure_blob';
-  accountName: string;
-  containerName: string;
-  accessKey?: string;
-  useSSL?: boolean;
-  /** Account URL, e.g. `http://127.0.0.1:10000/devstoreaccount1` for Azurite. */
-  endpoint?: string;
-  connectionString?: string;
-  sasToken?: string;
-};
-export type FsStorageConfig = { type: 'fs'; root: string };
+export type { AzureBlobStorageConfig, FsStorageConfig, S3StorageConfig, StorageConfig } from './config.js';
 
-/** `path` is a string resolved to an absolute path when the config is read. */
-export type FieldType = 'string' | 'number' | 'boolean' | 'path';
 type Backend<C> = {
   required: { [K in keyof C]?: FieldType };
   optional: { [K in keyof C]?: FieldType };
@@ -57,5 +33,4 @@ export const BACKENDS = {
   } satisfies Backend<FsStorageConfig>,
 };
 
-export type StorageConfig = S3StorageConfig | AzureBlobStorageConfig | FsStorageConfig;
 export type StorageType = keyof typeof BACKENDS;

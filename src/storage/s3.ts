@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { S3StorageConfig } from '../config.js';
+import type { S3StorageConfig } from './config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
 import { downloaded, EMPTY, storageError, throwIfAborted, tracked } from './util.js';

@@ -1,4 +1,4 @@
-/** Child-process scenarios for test/ducklake.test.ts: each prints one JSON line with what happened. */
+/** Child-process scenarios for test/sql/ducklake.test.ts: each prints one JSON line with what happened. */
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';

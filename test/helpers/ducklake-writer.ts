@@ -1,4 +1,4 @@
-/** One of the concurrent writers of test/ducklake.concurrency.test.ts: 250 single-row inserts into a shared lake. */
+/** One of the concurrent writers of test/sql/ducklake.concurrency.test.ts: 250 single-row inserts into a shared lake. */
 const wmill = await import('../../src/index.js');
 const [writer, rows] = [Number(process.argv[2]), Number(process.argv[3])];
 await wmill.configure(JSON.parse(process.env.LAKE_CONFIG!));

@@ -1,7 +1,7 @@
 /** Azure Blob (Azurite) through DuckDB's azure extension: S3Objects in an azure_blob storage, and a lake's data there. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configure, close, ducklake, listS3Files, statS3File } from '../src/index.js';
-import { ensureExtensions, freshHome } from './helpers/ducklake.js';
+import { configure, close, ducklake, listS3Files, statS3File } from '../../src/index.js';
+import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
 import { join } from 'node:path';
 
 const home = freshHome('dlazure');

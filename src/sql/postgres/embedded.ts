@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MillraceError } from '../errors.js';
-import { importBackend } from '../lazy.js';
-import type { PostgresTarget } from './postgres.js';
+import { MillraceError } from '../../errors.js';
+import { importBackend } from '../../lazy.js';
+import type { PostgresTarget } from './driver.js';
 
 export type EmbeddedPostgres = { target: PostgresTarget; close(): Promise<void> };
 

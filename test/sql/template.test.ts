@@ -1,8 +1,13 @@
 /** The SQL template compiler, pure: no database. */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { compile, duckdbDialect, findPlaceholders, Fragment, ident, inferSqlType, postgresDialect, raw, splitStatements, typeAnnotation, type CompiledSql } from '../src/sql/template.js';
-import { collect, parseName, queryStatement, templateFunction, type SqlEngine } from '../src/sql/statement.js';
+import { compile, Fragment, ident, raw, typeAnnotation, type CompiledSql } from '../../src/sql/template.js';
+import { findPlaceholders, splitStatements } from '../../src/sql/lexer.js';
+import { inferSqlType } from '../../src/sql/infer.js';
+import { postgresDialect } from '../../src/sql/postgres/dialect.js';
+import { duckdbDialect } from '../../src/sql/duckdb/dialect.js';
+import type { SqlEngine } from '../../src/sql/engine.js';
+import { collect, parseName, queryStatement, templateFunction } from '../../src/sql/statement.js';
 
 const noEngine = (): SqlEngine => {
   throw new Error('not run');

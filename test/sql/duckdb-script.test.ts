@@ -3,8 +3,8 @@
  * on the embedded lake, bound as parameters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { close, configure, ducklake, duckdbScriptArgs, MillraceError, runDuckDBScript, writeS3File } from '../src/index.js';
-import { ensureExtensions, freshHome } from './helpers/ducklake.js';
+import { close, configure, ducklake, duckdbScriptArgs, MillraceError, runDuckDBScript, writeS3File } from '../../src/index.js';
+import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
 
 freshHome('script');
 

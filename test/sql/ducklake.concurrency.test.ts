@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configure, close, ducklake, type MillraceConfig } from '../src/index.js';
-import { ensureExtensions, freshHome, pgCatalog } from './helpers/ducklake.js';
-import { freshDatabase } from './setup/pgdb.js';
+import { configure, close, ducklake, type MillraceConfig } from '../../src/index.js';
+import { ensureExtensions, freshHome, pgCatalog } from '../helpers/ducklake.js';
+import { freshDatabase } from '../setup/pgdb.js';
 
 const home = freshHome('dlconc');
 let config: MillraceConfig;
@@ -31,7 +31,7 @@ afterAll(() => close());
 
 function writer(n: number, rows: number): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'helpers', 'ducklake-writer.ts'), String(n), String(rows)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, '..', 'helpers', 'ducklake-writer.ts'), String(n), String(rows)], {
       env: { ...process.env, MILLRACE_HOME: home, LAKE_CONFIG: JSON.stringify(config) },
     });
     let out = '';

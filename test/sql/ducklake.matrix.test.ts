@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configure, close, ducklake, upsertPartition, appendPartition, listS3Files, type MillraceConfig } from '../src/index.js';
-import { createBucket, ensureExtensions, freshHome, pgCatalog } from './helpers/ducklake.js';
-import { freshDatabase } from './setup/pgdb.js';
+import { configure, close, ducklake, upsertPartition, appendPartition, listS3Files, type MillraceConfig } from '../../src/index.js';
+import { createBucket, ensureExtensions, freshHome, pgCatalog } from '../helpers/ducklake.js';
+import { freshDatabase } from '../setup/pgdb.js';
 
 const home = freshHome('dlmatrix');
 const BUCKET = 'ducklake-matrix';

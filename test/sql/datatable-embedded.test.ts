@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { configure } from '../src/config.js';
-import { close } from '../src/lifecycle.js';
-import { datatable } from '../src/sql/datatable.js';
-import { PostgresPool } from '../src/sql/postgres.js';
+import { configure } from '../../src/config.js';
+import { close } from '../../src/runtime.js';
+import { datatable } from '../../src/sql/datatable.js';
+import { PostgresPool } from '../../src/sql/postgres/driver.js';
 
 const home = mkdtempSync(join(tmpdir(), 'millrace-dtemb-'));
 process.env.MILLRACE_HOME = home;

@@ -1,0 +1,50 @@
+/**
+ * What the compiler hands an engine and what an engine is: a dialect (how the shared compiler
+ * writes SQL for it) and a driver that only executes. Engines register in registry.ts.
+ */
+export type Row = Record<string, unknown>;
+
+export type BoundParam = {
+  value: unknown;
+  /** The SQL type: the explicit `::type` after the value, else windmill-client's inference. */
+  type: string;
+  explicit: boolean;
+};
+
+export type CompiledSql = { text: string; params: BoundParam[] };
+
+/** How the shared compiler writes SQL for one engine. */
+export type Dialect = {
+  /** Placeholder text for parameter `n` (1-based). */
+  placeholder(n: number, param: BoundParam): string;
+  /** One identifier part, quoted. */
+  quoteIdent(name: string): string;
+  /** A compiled text cut into its statements, each with its parameters numbered from `$1`. */
+  split(sql: CompiledSql): CompiledSql[];
+};
+
+/** Per-run settings a driver honours: the schema unqualified names resolve in, the role, cancellation. */
+export type RunContext = { schema?: string; role?: string; signal?: AbortSignal };
+
+/** A driver only executes: compiled statements in, rows out (one array per statement), typed errors. */
+export interface SqlDriver {
+  /** Runs the statements in order, on one connection, in one transaction when there are several. */
+  run(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]>;
+}
+
+/** A driver opened for one configured database, and how to release it. */
+export type OpenDriver = { driver: SqlDriver; close(): Promise<void> };
+
+/** An engine: its dialect, and how it opens a driver for one configured database. */
+export interface Engine<C> {
+  readonly dialect: Dialect;
+  /** `label` names the database in messages (`datatable "main"`), with nothing secret in it. */
+  open(config: C, label: string, name: string): Promise<OpenDriver>;
+}
+
+/** What a statement runs on (Postgres, DuckDB): run statements in order and return each one's rows. */
+export interface SqlEngine {
+  readonly dialect: Dialect;
+  /** Runs the statements in order, on one connection, in one transaction when there are several. */
+  run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]>;
+}
