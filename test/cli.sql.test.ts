@@ -24,6 +24,7 @@ beforeAll(async () => {
   config = {
     storage: await s3Storage('clisql'),
     secondaryStorage: { az: await azureStorage('clisql'), local: fsStorage('clisql') },
+    resources: { 'f/reports': fsStorage('clisql-res') },
     datatables: { main: inject('pgUrl') },
     ducklakes: { main: { catalog: { type: 'duckdb', path: join(home, 'lake', 'main.ducklake') }, storage: 'local', prefix: 'lake/' } },
     duckdb: { extensionDirectory: await ensureExtensions() },
@@ -173,7 +174,7 @@ describe('millrace doctor', () => {
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n');
     expect(lines.map((l) => l.split(':')[0])).toEqual([
-      'ok   config', 'ok   storage (default)', 'ok   storage az', 'ok   storage local', 'ok   datatable main', 'ok   duckdb extensions', 'ok   ducklake main',
+      'ok   config', 'ok   storage (default)', 'ok   storage az', 'ok   storage local', 'ok   resource f/reports', 'ok   datatable main', 'ok   duckdb extensions', 'ok   ducklake main',
     ]);
     expect(r.stdout).toMatch(/storage az: azure_blob .*: list, write, read, delete ok/);
     expect(r.stdout).toMatch(/datatable main: .*PostgreSQL \d+/);
@@ -192,7 +193,7 @@ describe('millrace doctor', () => {
     const r = await cli(['doctor', '--timeout', '15'], { env: { MILLRACE_CONFIG: JSON.stringify(broken) } });
     expect(r.status).toBe(1);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(9);
+    expect(lines).toHaveLength(10);
     const failed = lines.filter((l) => l.startsWith('FAIL'));
     expect(failed.map((l) => l.split(':')[0])).toEqual(['FAIL storage broken', 'FAIL datatable down']);
     for (const l of failed) expect(l).toMatch(/ → (check|provision)/);

@@ -108,7 +108,7 @@ async function extensionsCheck(c: ResolvedConfig): Promise<string> {
 type DoctorOptions = { readOnly?: boolean; json?: boolean; timeout: string };
 
 async function doctor(opts: DoctorOptions): Promise<void> {
-  const ms = Math.max(1, Number(opts.timeout) || 20) * 1000;
+  const ms = Math.max(1, Number(opts.timeout) || 60) * 1000;
   const checks: Check[] = [];
   const report = (c: Check) => {
     checks.push(c);
@@ -168,7 +168,7 @@ export function register(program: Command): void {
     .command('doctor')
     .description('check the config, each storage, data table and lake, and the DuckDB extensions; exit 1 if any check fails')
     .option('--read-only', 'only list storages, write no probe file')
-    .option('--timeout <seconds>', 'give up on a check after this long', '20')
+    .option('--timeout <seconds>', 'give up on a check after this long (an embedded PostgreSQL starting for the first time takes a while)', '60')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  millrace doctor\n  MILLRACE_CONFIG=prod.json millrace doctor --read-only')
     .action(doctor);
