@@ -42,6 +42,13 @@ describe('millrace CLI basics', () => {
     expect(r.stdout).toContain('Examples:');
   });
 
+  it('extensions --help is the provisioner\'s own; `millrace help extensions` shows the command with examples', async () => {
+    const r = await cli(['help', 'extensions']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: millrace extensions');
+    expect(r.stdout).toContain('Examples:');
+  });
+
   it('usage errors exit 2 with the message on stderr, nothing on stdout', async () => {
     for (const args of [['bogus'], ['ls', '--nope'], ['cp', 'only-one'], ['presign', '--expires', 'soon', 's3:///a'], ['cat', 'not-a-uri']]) {
       const r = await cli(args);
