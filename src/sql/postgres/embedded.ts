@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MillraceError } from '../../errors.js';
 import { importBackend } from '../../lazy.js';
+import type { LibpqTarget } from '../engine.js';
 import type { PostgresTarget } from './driver.js';
 
-export type EmbeddedPostgres = { target: PostgresTarget; close(): Promise<void> };
+export type EmbeddedPostgres = { target: PostgresTarget; libpq: LibpqTarget; close(): Promise<void> };
 
 export async function startEmbeddedPostgres(label: string, dataDir: string): Promise<EmbeddedPostgres> {
   const { PGlite } = await importBackend<typeof import('@electric-sql/pglite')>('@electric-sql/pglite');
@@ -27,7 +28,9 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
   // A private folder (mode 0700) keeps other local users off the socket; TCP loopback is the fallback on Windows.
   const socketDir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'millrace-pg-'));
   const path = socketDir ? join(socketDir, '.s.PGSQL.5432') : undefined;
-  const server = new PGLiteSocketServer({ db, ...(path ? { path } : { host: '127.0.0.1', port: 0 }), maxConnections: 1 });
+  // The pool holds one connection; DuckDB's postgres extension (ATTACH 'datatable://main') opens others.
+  // PGlite still runs one query at a time: pglite-socket queues them, an open transaction's first.
+  const server = new PGLiteSocketServer({ db, ...(path ? { path } : { host: '127.0.0.1', port: 0 }), maxConnections: 16 });
   try {
     await server.start();
   } catch (e) {
@@ -52,6 +55,8 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
         ssl: false,
       },
     },
+    // Read-only: DuckDB writes to PostgreSQL with COPY FROM STDIN, which PGlite's socket server cannot take.
+    libpq: { conninfo: `host=${socketDir ?? host} port=${port} user=postgres dbname=postgres connect_timeout=10`, readOnly: true, secrets: [] },
     async close() {
       await server.stop();
       await db.close();
