@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { close, configure, ducklake, duckdbScriptArgs, MillraceError, runDuckDBScript, writeS3File } from '../../src/index.js';
 import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
+import { SCRIPT } from '../../examples/u7-sentiment-script.js';
 
 freshHome('script');
 
@@ -90,5 +91,17 @@ SELECT $n + 1 AS n, typeof($n) AS t, NOT $flag AS flag, $name || '!' AS name, ye
 
   it('$tag$ dollar quotes and identifiers containing $ are not parameters', async () => {
     expect(await runDuckDBScript('SELECT $q$ $x $q$ AS s')).toEqual([{ s: ' $x ' }]);
+  });
+});
+
+describe('runDuckDBScript with Windmill conventions', () => {
+  it("runs the U7 sentiment script as written: ATTACH 'ducklake://main' AS dl, USE dl, a json[] argument", async () => {
+    const messages = [
+      { content: 'I love this', author: 'ada', date: '2026-11-21' },
+      { content: 'meh', author: 'bob', date: '2026-11-22' },
+    ];
+    await runDuckDBScript(SCRIPT, { messages });
+    const rows = await ducklake()`SELECT author, sentiment FROM dl.messages WHERE date >= DATE '2026-11-21' AND content IN ('I love this', 'meh') ORDER BY author`.fetch();
+    expect(rows).toEqual([{ author: 'ada', sentiment: 1 }, { author: 'bob', sentiment: 0 }]);
   });
 });
