@@ -23,6 +23,8 @@ const ECHOES: RegExp[] = [
   /( with value ')([\s\S]*)(' can't be cast)/,
   /(Input: ")([\s\S]*)("(?=\n\nLINE \d|\s*$))/,
   /((?:field format|field value out of range): ")([\s\S]*)("(?=, expected|\n\nLINE \d|\s*$))/,
+  // RE2 (DuckDB's regexp functions): `missing ]: [abc`, `invalid escape sequence: \q`: the rest of the pattern.
+  /((?:missing [\])]|unexpected \)|trailing \\|invalid (?:escape sequence|character class(?: range)?|named capture group|perl operator|repetition size|UTF-8|nested repetition operator)|bad repetition operator|missing argument to repetition operator|no argument for repetition operator|bad named capture group): )([\s\S]*?)((?=\n\nLINE \d|\s*$))/,
 ];
 
 /**

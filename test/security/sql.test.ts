@@ -399,6 +399,22 @@ describe('no bound value in any printable form of an error', () => {
     expect(errors).toBeGreaterThan(300);
   });
 
+  it('DuckDB regexp errors (RE2 echoes the rest of the pattern) keep the value out', async () => {
+    const p = POSITIONS.find((x) => x.sql.includes('regexp_matches'))!;
+    let failed = 0;
+    for (const v of [',[###', 'abc[secretword', 'x\\qsecretword', '[z-asecretword]', '(?P<secretword']) {
+      const err = await failure(p, v).then(() => undefined, (e: unknown) => e);
+      if (err === undefined) continue;
+      failed++;
+      await attempt(area, () => {
+        const text = printed(err);
+        for (const f of forms(v).filter((x) => x.length >= 3 && !standalone(printed(new Error('x')), x))) expect(standalone(text, f), `${f} in ${text}`).toBe(false);
+        expect(text).not.toContain('secretword');
+      });
+    }
+    expect(failed).toBeGreaterThanOrEqual(3);
+  });
+
   it('the engines\' own words survive: only the bound values are replaced', async () => {
     const { scrubParams } = await import('../../src/sql/scrub.js');
     const bound = (...values: unknown[]) => values.map((value) => ({ value, type: 'TEXT', explicit: false }));
