@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', s3: 'src/entries/s3.ts', sql: 'src/entries/sql.ts' },
+  // cli: the `millrace` bin (dist/cli.js); its own imports (commander, cli-table3, ...) stay out of the library's chunks.
+  entry: { index: 'src/index.ts', s3: 'src/entries/s3.ts', sql: 'src/entries/sql.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

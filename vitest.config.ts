@@ -11,7 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/servers.ts', 'test/setup/postgres.ts'],
+    globalSetup: ['test/setup/servers.ts', 'test/setup/moto.ts', 'test/setup/postgres.ts'],
     // The pinned AWS SDK warns once per process about its future Node 22 requirement; tests need not.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 120_000,

@@ -76,7 +76,8 @@ async function clients(url: string) {
 
 /** millrace's own pool, fed SQL compiled once: what millrace costs under its statement layer. */
 async function bareMillracePool(url: string) {
-  const { PostgresPool, postgresTarget } = await import('../src/sql/postgres/driver.js');
+  const { PostgresPool } = await import('../src/sql/postgres/driver.js');
+  const { postgresTarget } = await import('../src/sql/postgres/target.js');
   return PostgresPool.open(postgresTarget('bench', url));
 }
 

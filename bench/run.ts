@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const AREAS = ['files', 'datatable', 'ducklake', 'scale'];
+const AREAS = ['files', 'fs-chunks', 'datatable', 'ducklake', 'scale'];
 const here = import.meta.dirname;
 const collectOnly = process.argv.includes('--collect');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));

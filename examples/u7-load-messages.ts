@@ -16,6 +16,6 @@ export async function main(messages: Message[]) {
       FROM json_each(${messages}) AS t(k, m)`.execute();
   return {
     total: await sql`SELECT count(*) FROM messages`.fetchOneScalar(),
-    snapshot: await sql`SELECT max(snapshot_id) FROM lake_main.snapshots()`.fetchOneScalar(),
+    snapshot: await sql`SELECT max(snapshot_id) FROM dl.snapshots()`.fetchOneScalar(),
   };
 }

@@ -116,7 +116,7 @@ export function resolveConfig({ config, source }: { config: MillraceConfig; sour
   out.datatables.main ??= { type: 'embedded', dataDir: resolve(home, 'datatable') };
   out.ducklakes.main ??= { catalog: { type: 'duckdb', path: resolve(home, 'ducklake', 'main.ducklake') }, prefix: 'ducklake/main/' };
   for (const [name, lake] of Object.entries(out.ducklakes)) {
-    if (lake.storage !== undefined && !(lake.storage in out.secondaryStorage)) {
+    if (lake.storage !== undefined && !Object.hasOwn(out.secondaryStorage, lake.storage)) {
       throw configError(`ducklakes.${name}.storage`, `unknown storage ${JSON.stringify(lake.storage)}; configured: ${storageNames(out)}`);
     }
   }
@@ -141,10 +141,16 @@ function substituteEnv(value: unknown, field: string): unknown {
   return value;
 }
 
+/**
+ * A map of named entries without a prototype: a name given by a user (`toString`, `__proto__`,
+ * `constructor`) finds only an entry configured under that name.
+ */
 function mapOf<T>(value: unknown, field: string, check: (v: unknown, field: string) => T): Record<string, T> {
-  if (value === undefined || value === null) return {};
+  const out = Object.create(null) as Record<string, T>;
+  if (value === undefined || value === null) return out;
   if (typeof value !== 'object' || Array.isArray(value)) throw configError(field, 'must be an object of named entries');
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, check(v, `${field}.${k}`)]));
+  for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: check(v, `${field}.${k}`), enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 function checkStorage(v: unknown, field: string): StorageConfig {
@@ -164,9 +170,16 @@ export function redact(value: unknown): unknown {
   return value;
 }
 
-/** Makes `util.inspect` (and so console.log) of a config object show it redacted, recursively. */
+/**
+ * Makes every printable form of a config object redacted, recursively: `util.inspect` (and so
+ * console.log), `JSON.stringify` and `String`. The real values stay readable as properties.
+ * Maps of named entries get symbols only, so no name (`toJSON`) finds anything but an entry.
+ */
 export function redacted<T extends object>(obj: T): T {
   for (const v of Object.values(obj)) if (v && typeof v === 'object') redacted(v);
-  Object.defineProperty(obj, inspect.custom, { value: () => redact({ ...obj }), enumerable: false });
+  const hidden = (value: unknown) => ({ value, enumerable: false, configurable: true });
+  Object.defineProperty(obj, inspect.custom, hidden(() => redact({ ...obj })));
+  Object.defineProperty(obj, Symbol.toPrimitive, hidden(() => '[object Object]'));
+  if (Object.getPrototypeOf(obj) !== null) Object.defineProperty(obj, 'toJSON', hidden(() => redact({ ...obj })));
   return obj;
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'Config'
   | 'PermissionDenied'
   | 'PreconditionFailed'
+  | 'TooLarge'
   | 'Unsupported'
   | 'Aborted'
   | 'Connection'

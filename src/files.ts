@@ -1,7 +1,8 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { aborted, MillraceError } from './errors.js';
-import { parseS3Object, type S3Object, type S3ObjectRecord } from './s3object.js';
-import { getStorage, type ObjectMeta, type PutBody, type Storage, type StorageSelector } from './storage/index.js';
+import { parseS3Object, validatePrefix, type S3Object, type S3ObjectRecord } from './s3object.js';
+import { getStorage, storageConfig, type ObjectMeta, type PutBody, type Storage, type StorageSelector } from './storage/index.js';
 import { readAll, StoredBlob } from './stored-blob.js';
 
 /** Options accepted in place of the positional tail of every file function. */
@@ -15,6 +16,11 @@ export type FileOptions = {
   onProgress?: (bytes: number) => void;
 };
 export type WriteOptions = FileOptions & { contentType?: string; contentDisposition?: string };
+/** `maxBytes`: the largest file `loadS3File` reads into memory (default `LOAD_MAX_BYTES`, 2 GiB); larger is `TooLarge`. */
+export type LoadOptions = FileOptions & { maxBytes?: number };
+
+/** loadS3File's default limit: 2 GiB, below the largest Uint8Array V8 allows, and more than a script should hold. */
+export const LOAD_MAX_BYTES = Math.min(2 * 1024 ** 3, bufferConstants.MAX_LENGTH);
 
 export type FileContent =
   | string
@@ -49,11 +55,13 @@ async function target(obj: S3Object, opts: FileOptions): Promise<{ record: S3Obj
  * Reads a whole file. Throws `NotFound` when it does not exist.
  * @example const bytes = await loadS3File({ s3: 'inputs/report.csv' });
  */
-export async function loadS3File(obj: S3Object, s3ResourcePath?: string | FileOptions, workspace?: string): Promise<Uint8Array> {
+export async function loadS3File(obj: S3Object, s3ResourcePath?: string | LoadOptions, workspace?: string): Promise<Uint8Array> {
   void workspace;
-  const opts = options(s3ResourcePath);
+  const opts = options<LoadOptions>(s3ResourcePath);
   const { record, storage } = await target(obj, opts);
-  return readAll(await storage.get(record.s3, { signal: opts.signal }), opts.onProgress);
+  const max = opts.maxBytes ?? LOAD_MAX_BYTES;
+  const tooLarge = (size: number | undefined) => new MillraceError('TooLarge', `${JSON.stringify(record.s3)} is ${size === undefined ? `over ${max} bytes` : `${size} bytes`}, more than loadS3File reads into memory (maxBytes: ${max}); read it with loadS3FileStream, which streams, or pass a larger maxBytes`);
+  return readAll(await storage.get(record.s3, { signal: opts.signal }), opts.onProgress, max, tooLarge);
 }
 
 /**
@@ -66,7 +74,7 @@ export async function loadS3FileStream(obj: S3Object, s3ResourcePath?: string | 
   const { record, storage } = await target(obj, opts);
   const meta = await storage.head(record.s3);
   if (!meta) throw notFound(record);
-  return new StoredBlob(storage, record.s3, 0, meta.size, meta.contentType ?? '', opts.signal);
+  return new StoredBlob({ storage, key: record.s3, etag: meta.etag, signal: opts.signal }, 0, meta.size, meta.contentType ?? '');
 }
 
 export function notFound(record: S3ObjectRecord, cause?: unknown): MillraceError {
@@ -195,8 +203,9 @@ export type ListOptions = {
  * @example for await (const f of listS3Files({ prefix: 'logs/' })) console.log(f.s3, f.size);
  */
 export async function* listS3Files(opts: ListOptions = {}): AsyncIterable<S3FileInfo> {
+  const prefix = validatePrefix(opts.prefix ?? '');
+  if (opts.cursor !== undefined && typeof opts.cursor !== 'string') throw new MillraceError('InvalidArgument', 'listS3Files: cursor must be a string');
   const storage = await getStorage({ storage: opts.storage, resource: opts.s3ResourcePath });
-  const prefix = opts.prefix ?? '';
   const pageSize = Math.max(1, Math.min(opts.pageSize ?? 1000, 1000));
   let remaining = opts.limit ?? Infinity;
   let after = opts.cursor;
@@ -216,12 +225,20 @@ export async function* listS3Files(opts: ListOptions = {}): AsyncIterable<S3File
  * `contentDisposition` replace the source's; `onProgress` gets the size once copied. Returns the destination.
  */
 export async function copyS3File(src: S3Object, dst: S3Object, opts: WriteOptions = {}): Promise<S3ObjectRecord> {
-  const from = await target(src, {});
-  const to = await target(dst, opts);
+  // Both keys and both storage names are checked before any client is made.
+  const [srcRecord, dstRecord] = [parseS3Object(src), parseS3Object(dst)];
+  const [srcSel, dstSel] = [selector(srcRecord, {}), selector(dstRecord, opts)];
+  storageConfig(dstSel);
+  const from = { record: srcRecord, storage: await getStorage(srcSel) };
+  const to = { record: dstRecord, storage: await getStorage(dstSel) };
   if (opts.signal?.aborted) throw aborted(opts.signal);
   const meta = await from.storage.head(from.record.s3);
   if (!meta) throw notFound(from.record);
-  if (from.storage === to.storage) {
+  if (sameObject(from, to)) {
+    // One object under two names (aliased storages): copying it onto itself changes at most its headers.
+    if (opts.contentType || opts.contentDisposition) await to.storage.copy(to.record.s3, to.record.s3, { contentType: opts.contentType, contentDisposition: opts.contentDisposition, signal: opts.signal });
+    opts.onProgress?.(meta.size);
+  } else if (from.storage === to.storage) {
     await from.storage.copy(from.record.s3, to.record.s3, { contentType: opts.contentType, contentDisposition: opts.contentDisposition, signal: opts.signal });
     opts.onProgress?.(meta.size);
   } else {
@@ -243,10 +260,16 @@ export async function copyS3File(src: S3Object, dst: S3Object, opts: WriteOption
 }
 
 /** Copies then deletes the source. Returns the destination. */
+/** Same key in the same physical place: two storage names on one folder, bucket or container are aliases. */
+function sameObject(a: { record: S3ObjectRecord; storage: Storage }, b: { record: S3ObjectRecord; storage: Storage }): boolean {
+  return a.record.s3 === b.record.s3 && a.storage.location === b.storage.location;
+}
+
+/** Copies then deletes the source, unless both name the same object (then it is left as it is). Returns the destination. */
 export async function moveS3File(src: S3Object, dst: S3Object, opts: WriteOptions = {}): Promise<S3ObjectRecord> {
   const out = await copyS3File(src, dst, opts);
   const from = await target(src, {});
-  if (!(from.record.s3 === out.s3 && (from.record.storage ?? '') === (out.storage ?? ''))) await from.storage.delete(from.record.s3);
+  if (!sameObject(from, { record: out, storage: await getStorage(selector(out, opts)) })) await from.storage.delete(from.record.s3);
   return out;
 }
 
@@ -265,7 +288,13 @@ export async function signS3Object(obj: S3Object, opts: SignOptions = {}): Promi
   return { ...record, presigned: url.search.slice(1) };
 }
 
+/** One bad key or storage name fails a batch before any storage is reached. */
+function preflight(objs: S3Object[], opts: FileOptions): void {
+  for (const o of objs) storageConfig(selector(parseS3Object(o), opts));
+}
+
 export async function signS3Objects(objs: S3Object[], opts: SignOptions = {}): Promise<S3ObjectRecord[]> {
+  preflight(objs, opts);
   return Promise.all(objs.map((o) => signS3Object(o, opts)));
 }
 
@@ -280,5 +309,6 @@ export async function getPresignedS3PublicUrl(obj: S3Object, opts: SignOptions =
 }
 
 export async function getPresignedS3PublicUrls(objs: S3Object[], opts: SignOptions = {}): Promise<string[]> {
+  preflight(objs, opts);
   return Promise.all(objs.map((o) => getPresignedS3PublicUrl(o, opts)));
 }

@@ -32,6 +32,21 @@ export function validateKey(key: unknown): string {
   return key;
 }
 
+/**
+ * Throws `InvalidS3Object` unless `prefix` is empty, a valid key, or a valid key followed by "/":
+ * a listing stays inside what its prefix names.
+ */
+export function validatePrefix(prefix: unknown): string {
+  if (prefix === '') return prefix;
+  if (typeof prefix !== 'string') throw invalid('A prefix must be a string');
+  try {
+    validateKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+  } catch (e) {
+    throw invalid(`Prefix ${JSON.stringify(prefix)} is not a key or a key followed by "/": ${(e as Error).message}`);
+  }
+  return prefix;
+}
+
 /** The record form of an S3Object. Strict: bare strings and malformed URIs throw `InvalidS3Object`. */
 export function parseS3Object(obj: S3Object): S3ObjectRecord {
   if (typeof obj === 'string') {

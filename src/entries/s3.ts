@@ -14,6 +14,7 @@ export {
   getPresignedS3PublicUrls,
   type FileContent,
   type FileOptions,
+  type LoadOptions,
   type WriteOptions,
   type ListOptions,
   type SignOptions,

@@ -15,3 +15,4 @@ export type {
 export { configure, type MillraceConfig, type PostgresConfig, type CatalogConfig, type DucklakeConfig, type DuckDBConfig } from '../config.js';
 export { MillraceError, SqlError, isMillraceError, type ErrorCode } from '../errors.js';
 export { close } from '../runtime.js';
+export { runDuckDBScript, duckdbScriptArgs, type DuckDBScriptArg, type DuckDBScriptOptions } from '../sql/script.js';

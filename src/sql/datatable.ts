@@ -6,7 +6,7 @@
 import { getConfig } from '../config.js';
 import { MillraceError } from '../errors.js';
 import { cache } from '../runtime.js';
-import type { OpenDriver, RunContext, SqlDriver, SqlEngine } from './engine.js';
+import type { LibpqTarget, OpenDriver, RunContext, SqlDriver, SqlEngine } from './engine.js';
 import { ENGINES } from './registry.js';
 import { parseName, queryStatement, templateFunction, type DatatableSqlTemplateFunction } from './statement.js';
 
@@ -39,9 +39,10 @@ export function datatable(name = 'main', opts: DatatableOptions = {}): Datatable
     dialect,
     run: (statements, signal) => {
       const context = signal ? { ...ctx, signal } : ctx;
-      // Once the pool is open, statements go straight to it: no promise to wait on per statement.
+      // Once the pool is open (and the schema known to exist), statements go straight to it: no promise to wait on.
       const open = drivers.ready(dt);
-      return open ? open.driver.run(statements, context) : driver(dt).then((p) => p.run(statements, context));
+      if (open && (schema === undefined || schemas.ready(`${dt}:${schema}`))) return open.driver.run(statements, context);
+      return driver(dt, schema).then((p) => p.run(statements, context));
     },
     async *stream(statement, options) {
       yield* (await driver(dt)).stream!(statement, { ...ctx, signal: options.signal }, options);
@@ -59,8 +60,29 @@ const DATATABLE_ENGINE = 'postgres';
 /** One driver per datatable; a failed open is not cached: the next statement tries again (the server may be up by then). */
 const drivers = cache<OpenDriver>((d) => d.close());
 
-function driver(name: string): Promise<SqlDriver> {
-  return drivers.get(name, () => openDriver(name)).then((d) => d.driver);
+/** `name:schema` pairs whose schema was found, each checked on first use. */
+const schemas = cache<true>();
+
+/** The datatable's driver; with a schema, once it is known to exist (a typo names the schema, not a missing table). */
+async function driver(name: string, schema?: string): Promise<SqlDriver> {
+  const d = (await drivers.get(name, () => openDriver(name))).driver;
+  if (schema !== undefined) {
+    await schemas.get(`${name}:${schema}`, async () => {
+      const [rows] = await d.run([{ text: 'SELECT 1 AS found FROM pg_namespace WHERE nspname = $1', params: [{ value: schema, type: 'TEXT', explicit: true }] }], {});
+      if (!rows?.length) throw new MillraceError('NotFound', `Schema ${JSON.stringify(schema)} does not exist in datatable ${JSON.stringify(name)} (create it with CREATE SCHEMA first)`);
+      return true;
+    });
+  }
+  return d;
+}
+
+/** How DuckDB's postgres extension reaches a datatable (`ATTACH 'datatable://name'` in ducklake()); opens it if needed. */
+export async function datatableLibpq(name: string): Promise<LibpqTarget> {
+  const d = await drivers.get(name, () => openDriver(name));
+  // The embedded database is served from its first connection on: make sure it is.
+  await d.driver.run([{ text: 'SELECT 1', params: [] }], {});
+  if (!d.libpq) throw new MillraceError('Unsupported', `datatable ${JSON.stringify(name)} cannot be attached to DuckDB`);
+  return d.libpq;
 }
 
 async function openDriver(name: string): Promise<OpenDriver> {

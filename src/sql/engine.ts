@@ -37,14 +37,17 @@ export interface SqlDriver {
   stream?(statement: CompiledSql, ctx: RunContext, options: StreamOptions): AsyncIterable<Row[]>;
 }
 
+/** How a libpq client (DuckDB's postgres extension) reaches a database millrace opened. */
+export type LibpqTarget = { conninfo: string; readOnly: boolean; secrets: unknown[] };
+
 /** A driver opened for one configured database, and how to release it. */
-export type OpenDriver = { driver: SqlDriver; close(): Promise<void> };
+export type OpenDriver<D extends SqlDriver = SqlDriver> = { driver: D; close(): Promise<void>; libpq?: LibpqTarget };
 
 /** An engine: its dialect, and how it opens a driver for one configured database. */
-export interface Engine<C> {
+export interface Engine<C, D extends SqlDriver = SqlDriver> {
   readonly dialect: Dialect;
   /** `label` names the database in messages (`datatable "main"`), with nothing secret in it. */
-  open(config: C, label: string, name: string): Promise<OpenDriver>;
+  open(config: C, label: string, name: string): Promise<OpenDriver<D>>;
 }
 
 /** What a statement runs on (Postgres, DuckDB): run statements in order and return each one's rows. */

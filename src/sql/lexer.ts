@@ -1,27 +1,36 @@
 /**
- * The PostgreSQL lexer both engines share: splits compiled SQL into statements at top-level `;`
- * and finds `$n` placeholders, skipping quotes, dollar-quoted bodies and comments.
+ * The statement lexer both engines share: splits compiled SQL into statements at top-level `;`
+ * and finds `$n` placeholders, skipping quotes, dollar-quoted bodies and comments. The rules are
+ * PostgreSQL's scanner's, and DuckDB's scanner is a fork of it that agrees on every one used here
+ * (E-strings and their continuation on a later line, nested block comments, dollar quotes):
+ * test/security/sql.test.ts checks both engines against this lexer. A dialect whose rules differ
+ * gives its own `split`.
  */
+import { MillraceError } from '../errors.js';
 import type { BoundParam, CompiledSql } from './engine.js';
 
 /**
- * Splits compiled SQL into statements at top-level `;`, respecting quotes, dollar-quoting and
- * comments, and renumbers each statement's parameters from `$1`. Empty (or comment-only)
- * statements are dropped.
+ * Splits compiled SQL into statements at `;` outside literals, comments and parentheses
+ * (`CREATE RULE ... DO (a; b)` is one statement), and renumbers each statement's parameters from
+ * `$1`. Empty (or comment-only) statements are dropped. A value interpolated inside a comment is
+ * not sent (the comment is inert); one inside a quoted string, quoted identifier or dollar-quoted
+ * body cannot be bound there and throws `InvalidArgument`.
  */
 export function splitStatements(sql: CompiledSql): CompiledSql[] {
   const { text } = sql;
-  // Fast path, same answer as the scan: without any `;` there is one statement, and it has code
-  // when its first non-blank character cannot open a comment.
-  if (text.indexOf(';') === -1) {
+  // Fast path, same answer as the scan: without `;` and comments there is one statement, holding every
+  // placeholder (one inside a literal is left to the engine, which refuses the unused parameter).
+  if (text.indexOf(';') === -1 && text.indexOf('--') === -1 && text.indexOf('/*') === -1) {
     const trimmed = text.trim();
-    const c = trimmed.charCodeAt(0);
-    if (trimmed.length > 0 && c !== MINUS && c !== SLASH) return [{ text: trimmed, params: sql.params }];
+    if (trimmed.length > 0) return [{ text: trimmed, params: sql.params }];
   }
   const parts: { start: number; end: number; placeholders: Placeholder[] }[] = [];
   let start = 0;
   let hasCode = false;
+  let depth = 0;
   let placeholders: Placeholder[] = [];
+  /** Parameter numbers written inside comments: those values are not sent. */
+  let commented: Set<number> | undefined;
   const push = (end: number) => {
     if (hasCode) parts.push({ start, end, placeholders });
     hasCode = false;
@@ -32,8 +41,9 @@ export function splitStatements(sql: CompiledSql): CompiledSql[] {
     const j = skipNonCode(text, i);
     if (j !== i) {
       if (c !== MINUS && c !== SLASH) hasCode = true; // a literal is code, a comment is not
+      else if (sql.params.length > 0) for (const m of text.slice(i, j).matchAll(/\$(\d+)/g)) (commented ??= new Set()).add(Number(m[1]));
       i = j;
-    } else if (c === SEMICOLON) {
+    } else if (c === SEMICOLON && depth === 0) {
       push(i);
       start = ++i;
     } else {
@@ -41,13 +51,36 @@ export function splitStatements(sql: CompiledSql): CompiledSql[] {
       if (p) {
         placeholders.push(p);
         i = p.end;
-      } else i++;
+      } else {
+        if (c === OPEN) depth++;
+        else if (c === CLOSE && depth > 0) depth--;
+        i++;
+      }
       if (!isSpace(c)) hasCode = true;
     }
   }
   push(text.length);
-  if (parts.length === 1 && parts[0]!.start === 0 && parts[0]!.end === text.length) return [{ text: text.trim(), params: sql.params }];
+  checkBound(parts, sql.params.length, commented);
+  const whole = parts.length === 1 && parts[0]!.start === 0 && parts[0]!.end === text.length;
+  if (whole && parts[0]!.placeholders.every((p, k) => p.n === k + 1) && parts[0]!.placeholders.length === sql.params.length) {
+    return [{ text: text.trim(), params: sql.params }];
+  }
   return parts.map((part) => renumber(text, part, sql.params));
+}
+
+/** Every parameter is written in code or in a comment; one that is in neither sits inside a literal. */
+function checkBound(parts: { placeholders: Placeholder[] }[], count: number, commented: Set<number> | undefined): void {
+  if (count === 0) return;
+  const seen = new Uint8Array(count + 1);
+  for (const part of parts) for (const p of part.placeholders) if (p.n <= count) seen[p.n] = 1;
+  for (let n = 1; n <= count; n++) {
+    if (!seen[n] && !commented?.has(n)) {
+      throw new MillraceError(
+        'InvalidArgument',
+        `Value ${n} is interpolated inside a quoted string, quoted identifier or dollar-quoted body, where it cannot be bound; interpolate it outside the quotes (\`WHERE name = \${v}\`, not \`'\${v}'\`)`,
+      );
+    }
+  }
 }
 
 /** A `$n` placeholder outside literals and comments: `text.slice(start, end)` is `$<n>`. */
@@ -77,6 +110,8 @@ const MINUS = 45;
 const SLASH = 47;
 const QUOTE = 39;
 const DQUOTE = 34;
+const OPEN = 40;
+const CLOSE = 41;
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 const PLACEHOLDER = /\$(\d+)/y;
 
@@ -99,8 +134,9 @@ function placeholderAt(text: string, i: number): Placeholder | undefined {
 /**
  * The index just past the quoted string, quoted identifier, comment or dollar-quoted body that
  * starts at `i`, or `i` itself when none starts there. Unterminated ones run to the end of the text.
+ * Exported for the other readers of SQL text (DuckDB's conventions), so that all agree with the engines.
  */
-function skipNonCode(text: string, i: number): number {
+export function skipNonCode(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c === QUOTE) return skipQuoted(text, i, QUOTE, isEscapeString(text, i));
   if (c === DQUOTE) return skipQuoted(text, i, DQUOTE, false);
@@ -133,10 +169,37 @@ function skipQuoted(text: string, i: number, quote: number, backslashEscapes: bo
     if (backslashEscapes && c === 92 /* \ */) j += 2;
     else if (c === quote) {
       if (text.charCodeAt(j + 1) === quote) j += 2; // a doubled quote is an escaped quote
-      else return j + 1;
+      else if (quote !== QUOTE) return j + 1;
+      else {
+        // `'a'\n'b'` is one string, and an E-string's continuation keeps its backslash escapes.
+        const next = continuation(text, j + 1);
+        if (next === -1) return j + 1;
+        j = next + 1;
+      }
     } else j++;
   }
   return text.length;
+}
+
+/**
+ * PostgreSQL's `quotecontinue`: after a string's closing quote, whitespace holding a newline (and
+ * `--` comments) then another quote continues the same string. The index of that quote, or -1.
+ */
+function continuation(text: string, i: number): number {
+  let newline = false;
+  let j = i;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === 10 || c === 13) newline = true;
+    else if (c === MINUS && text.charCodeAt(j + 1) === MINUS) {
+      const nl = text.indexOf('\n', j);
+      if (nl === -1) return -1;
+      j = nl;
+      continue;
+    } else if (c !== 32 && c !== 9 && c !== 12 && c !== 11) break;
+    j++;
+  }
+  return newline && text.charCodeAt(j) === QUOTE ? j : -1;
 }
 
 /** Block comments nest in PostgreSQL. */

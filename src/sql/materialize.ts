@@ -2,49 +2,73 @@
 import { MillraceError } from '../errors.js';
 import { ducklake } from './ducklake.js';
 import type { Row, SqlStatement } from './statement.js';
-import { raw } from './template.js';
+import { quoteIdent, raw } from './template.js';
 
 /** Options of `upsertPartition` / `appendPartition`, as in windmill-client. */
 export interface DucklakeMaterializeOptions {
   /** The lake (default "main"), optionally "name:schema". */
   ducklake?: string;
-  /** Target table in the lake (trusted SQL text). */
+  /** Target table: `name`, `schema.name` or `catalog.schema.name`, validated and quoted (parts may come `"double-quoted"`). */
   table: string;
-  /** The SELECT producing this slice's rows (trusted SQL text). */
+  /** The SELECT producing this slice's rows: trusted SQL text, inlined as written (as in windmill-client). */
   selectSql: string;
   /** The partition value, bound as a parameter. Omit for a whole-table materialization. */
   partition?: string;
-  /** With a key: upsert inside the slice (delete by key, insert); without: replace the slice. */
+  /** A column: with it, upsert inside the slice (delete by key, insert); without: replace the slice. Validated and quoted. */
   uniqueKey?: string;
-  /** The partition column (default "_wm_partition"). */
+  /** The partition column (default "_wm_partition"). Validated and quoted. */
   partitionCol?: string;
 }
 
-function materializeParts(opts: DucklakeMaterializeOptions) {
+function materializeParts(opts: DucklakeMaterializeOptions, withKey: boolean) {
   if (!opts || typeof opts.table !== 'string' || !opts.table || typeof opts.selectSql !== 'string' || !opts.selectSql.trim()) {
     throw new MillraceError('InvalidArgument', 'upsertPartition/appendPartition need { table, selectSql }');
   }
-  const sql = ducklake(opts.ducklake ?? 'main');
-  return {
-    sql,
-    t: raw(opts.table),
-    body: raw(opts.selectSql),
-    pcol: raw(opts.partitionCol ?? '_wm_partition'),
-  };
+  // Names are validated before anything else, so a hostile one never reaches the engine.
+  const t = raw(identifier('table', opts.table, 3));
+  const pcol = raw(identifier('partitionCol', opts.partitionCol ?? '_wm_partition', 1));
+  const uk = withKey && opts.uniqueKey ? raw(identifier('uniqueKey', opts.uniqueKey, 1)) : undefined;
+  return { sql: ducklake(opts.ducklake ?? 'main'), t, pcol, uk, body: raw(opts.selectSql) };
+}
+
+/** A plain name part (what windmill-client's users write unquoted) or a double-quoted one. */
+const PART = /(?:[\p{L}_][\p{L}\p{N}_$]*|"(?:[^"\0]|"")+")/uy;
+
+/**
+ * `name`, `schema.name` (up to `maxParts` dot-separated parts), each part plain or double-quoted, as
+ * SQL with every part quoted. DuckDB matches identifiers case-insensitively, quoted or not, so an
+ * ordinary name resolves exactly as windmill-client's inlined text did.
+ */
+function identifier(option: string, text: unknown, maxParts: number): string {
+  const parts: string[] = [];
+  let at = 0;
+  while (typeof text === 'string') {
+    PART.lastIndex = at;
+    const m = PART.exec(text);
+    if (!m) break;
+    parts.push(m[0].startsWith('"') ? m[0] : quoteIdent(m[0]));
+    at = PART.lastIndex;
+    if (at === text.length && parts.length <= maxParts) return parts.join('.');
+    if (text[at] !== '.') break;
+    at++;
+  }
+  const shape = maxParts > 1 ? 'name, schema.name or catalog.schema.name' : 'a column name';
+  throw new MillraceError('InvalidArgument', `upsertPartition/appendPartition: ${option} must be ${shape} (letters, digits, _ and $, or "double-quoted"); got ${JSON.stringify(text)}`);
 }
 
 /**
  * Materializes `selectSql` into a lake table for one partition (or the whole table), safe to re-run:
  * with `uniqueKey` it upserts the slice, otherwise it replaces it. Lazy: call `.execute()`.
+ * `table`, `uniqueKey` and `partitionCol` are identifiers (validated, quoted; `InvalidArgument`
+ * otherwise); `selectSql` is trusted SQL text, inlined as written, as in windmill-client.
  * @example
  * await upsertPartition({ table: 'daily', selectSql: 'SELECT * FROM events', partition: '2026-11-21', uniqueKey: 'id' }).execute();
  */
 export function upsertPartition(opts: DucklakeMaterializeOptions): SqlStatement<Row> {
-  const { sql, t, body, pcol } = materializeParts(opts);
+  const { sql, t, body, pcol, uk } = materializeParts(opts, true);
   const p = opts.partition;
   if (p === undefined) {
-    if (opts.uniqueKey) {
-      const uk = raw(opts.uniqueKey);
+    if (uk) {
       return sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT * FROM (${body}) WHERE false;
 BEGIN TRANSACTION;
 DELETE FROM ${t} WHERE ${uk} IN (SELECT ${uk} FROM (${body}));
@@ -55,8 +79,7 @@ COMMIT;`;
   }
   const create = sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT *, CAST(NULL AS VARCHAR) AS ${pcol} FROM (${body}) WHERE false;
 ALTER TABLE ${t} SET PARTITIONED BY (${pcol})`;
-  if (opts.uniqueKey) {
-    const uk = raw(opts.uniqueKey);
+  if (uk) {
     return sql`${create};
 BEGIN TRANSACTION;
 DELETE FROM ${t} WHERE ${pcol} = ${p} AND ${uk} IN (SELECT ${uk} FROM (${body}));
@@ -75,7 +98,7 @@ COMMIT;`;
  * the same partition duplicates rows: for immutable event logs. Lazy: call `.execute()`.
  */
 export function appendPartition(opts: Omit<DucklakeMaterializeOptions, 'uniqueKey'>): SqlStatement<Row> {
-  const { sql, t, body, pcol } = materializeParts(opts);
+  const { sql, t, body, pcol } = materializeParts(opts, false);
   if (opts.partition === undefined) {
     return sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT * FROM (${body}) WHERE false;
 INSERT INTO ${t} SELECT * FROM (${body});`;

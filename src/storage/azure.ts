@@ -56,6 +56,7 @@ class AzureStorage implements Storage {
   readonly #markers = new Map<string, string>();
   readonly containerName: string;
   readonly name: string;
+  readonly location: string;
 
   constructor(sdk: typeof AzureBlob, config: AzureBlobStorageConfig, name: string) {
     this.#sdk = sdk;
@@ -72,7 +73,8 @@ class AzureStorage implements Storage {
     let service: AzureBlob.BlobServiceClient;
     if (config.connectionString && !config.endpoint) {
       service = sdk.BlobServiceClient.fromConnectionString(config.connectionString);
-      this.#accountUrl = service.url.replace(/\/$/, '');
+      // A SAS connection string puts the token in the URL's query: keep it out of what we show.
+      this.#accountUrl = service.url.split('?', 1)[0]!.replace(/\/$/, '');
     } else if (this.#credential) {
       service = new sdk.BlobServiceClient(this.#accountUrl, this.#credential);
     } else {
@@ -80,6 +82,8 @@ class AzureStorage implements Storage {
       service = new sdk.BlobServiceClient(sas ? `${this.#accountUrl}?${sas.replace(/^\?/, '')}` : this.#accountUrl, new sdk.AnonymousCredential());
     }
     this.#container = service.getContainerClient(config.containerName);
+    const account = new URL(this.#accountUrl);
+    this.location = `azure:${account.origin}${account.pathname.replace(/\/$/, '')}/${config.containerName}`;
   }
 
   [inspect.custom](): string {
@@ -112,7 +116,7 @@ class AzureStorage implements Storage {
     if (count === 0) return EMPTY;
     let res;
     try {
-      res = await this.#blob(key).download(offset, count, { abortSignal: opts.signal, maxRetryRequests: 3 });
+      res = await this.#blob(key).download(offset, count, { abortSignal: opts.signal, maxRetryRequests: 3, conditions: opts.ifMatch ? { ifMatch: opts.ifMatch } : undefined });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 416) return EMPTY;
       throw this.#error('read', key, e, opts.signal);
@@ -288,7 +292,8 @@ class AzureStorage implements Storage {
       connectionString = parts.join(';');
     }
     const secret = { type: 'azure', scope, options: { CONNECTION_STRING: connectionString } as Record<string, string | boolean> };
-    Object.defineProperty(secret, inspect.custom, { value: () => ({ type: 'azure', scope, options: { CONNECTION_STRING: '***' } }) });
+    const shown = () => ({ type: 'azure', scope, options: { CONNECTION_STRING: '***' } });
+    Object.defineProperties(secret, { [inspect.custom]: { value: shown }, toJSON: { value: shown } });
     return { url: (key) => `${scope}/${key}`, extensions: ['azure'], secret };
   }
 

@@ -12,24 +12,27 @@ const clients = cache<Storage>((client) => client.close());
 
 export type StorageSelector = { storage?: string; resource?: string };
 
-/** The config of the storage a selector names: a resource path wins, then a storage name, else the default. */
+/**
+ * The config of the storage a selector names: a resource path wins, then a storage name, else the
+ * default. Names are looked up as own entries only (`__proto__`, `toString` name nothing).
+ */
 export function storageConfig(sel: StorageSelector): { id: string; config: StorageConfig } {
   const c = getConfig();
   if (sel.resource !== undefined) {
+    if (typeof sel.resource !== 'string') throw new MillraceError('InvalidArgument', 's3ResourcePath must be a string');
     const path = sel.resource.replace(/^(\$res:|res:\/\/)/, '');
-    const config = c.resources[path];
-    if (!config) {
+    if (!Object.hasOwn(c.resources, path)) {
       const names = Object.keys(c.resources);
       throw new MillraceError('StorageNotConfigured', `Unknown resource ${JSON.stringify(path)}; configured resources: ${names.length ? names.join(', ') : '(none)'}`);
     }
-    return { id: `resource:${path}`, config };
+    return { id: `resource:${path}`, config: c.resources[path]! };
   }
+  if (sel.storage !== undefined && sel.storage !== null && typeof sel.storage !== 'string') throw new MillraceError('InvalidArgument', 'A storage name must be a string');
   if (sel.storage) {
-    const config = c.secondaryStorage[sel.storage];
-    if (!config) {
+    if (!Object.hasOwn(c.secondaryStorage, sel.storage)) {
       throw new MillraceError('StorageNotConfigured', `Unknown storage ${JSON.stringify(sel.storage)}; configured storages: ${storageNames(c)}`);
     }
-    return { id: `storage:${sel.storage}`, config };
+    return { id: `storage:${sel.storage}`, config: c.secondaryStorage[sel.storage]! };
   }
   return { id: 'default', config: c.storage };
 }

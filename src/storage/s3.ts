@@ -21,11 +21,16 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3StorageConfig } from './config.js';
 import { aborted, MillraceError } from '../errors.js';
 import type { CopyOptions, DuckDBAccess, GetOptions, ListPage, ObjectMeta, PutBody, PutOptions, Storage } from './types.js';
+import { copyLimits, multipartCopy } from './s3-copy.js';
 import { downloaded, EMPTY, storageError, throwIfAborted, tracked } from './util.js';
 
 /** Multipart part size and parallel parts: at most PART_SIZE * (QUEUE_SIZE + 1) bytes buffered per upload. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 4;
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
 
 export async function create(config: S3StorageConfig, name: string): Promise<Storage> {
   return new S3Storage(config, name);
@@ -66,6 +71,7 @@ class S3Storage implements Storage {
   readonly #endpoint: URL | undefined;
   readonly bucket: string;
   readonly name: string;
+  readonly location: string;
 
   constructor(config: S3StorageConfig, name: string) {
     this.#config = config;
@@ -73,6 +79,8 @@ class S3Storage implements Storage {
     this.#endpoint = endpointUrl(config);
     this.bucket = config.bucket;
     this.name = name;
+    // Bucket names are global on AWS; elsewhere they are per endpoint.
+    this.location = `s3:${this.#endpoint?.origin ?? 'aws'}/${config.bucket}`;
     const options: S3ClientConfig = {
       region: defaultRegion(config),
       forcePathStyle: config.pathStyle ?? Boolean(config.endPoint),
@@ -115,7 +123,7 @@ class S3Storage implements Storage {
     const range = opts.range ? `bytes=${opts.range.start}-${opts.range.end - 1}` : undefined;
     let res;
     try {
-      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }), { abortSignal: opts.signal });
+      res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range, IfMatch: opts.ifMatch }), { abortSignal: opts.signal });
     } catch (e) {
       if ((e as { name?: string }).name === 'InvalidRange') return EMPTY;
       throw this.#error('read', key, e, opts.signal);
@@ -156,10 +164,14 @@ class S3Storage implements Storage {
       opts.onProgress?.(body.bytes.byteLength);
       return;
     }
-    const source = 'bytes' in body ? undefined : tracked(body.stream);
+    // Every multipart body is a stream we can fail: an abort fails the body, so lib-storage aborts
+    // the upload itself and `done()` settles only after AbortMultipartUpload (its own `abort()`
+    // rejects at once and cleans up later, leaving an unfinished upload to a process that exits).
+    const source = tracked('bytes' in body ? once(body.bytes) : body.stream);
+    const readable = Readable.from(source.iterable, { objectMode: false, highWaterMark: 1 });
     const upload = new Upload({
       client: this.#client,
-      params: { ...params, Body: 'bytes' in body ? body.bytes : Readable.from(source!.iterable, { objectMode: false, highWaterMark: 1 }) },
+      params: { ...params, Body: readable },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
@@ -171,18 +183,17 @@ class S3Storage implements Storage {
         opts.onProgress?.(sent);
       }
     });
-    const onAbort = () => void upload.abort();
+    const onAbort = () => void readable.destroy(aborted(opts.signal));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await upload.done();
     } catch (e) {
       // lib-storage may replace a failing body with its own abort-cleanup error; report the body's.
-      throw this.#error('write', key, source?.failure() ?? e, opts.signal);
+      throw this.#error('write', key, source.failure() ?? e, opts.signal);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
-    const total = 'bytes' in body ? body.bytes.byteLength : source!.bytes();
-    if (total > sent) opts.onProgress?.(total);
+    if (source.bytes() > sent) opts.onProgress?.(source.bytes());
   }
 
   async delete(key: string): Promise<void> {
@@ -197,25 +208,32 @@ class S3Storage implements Storage {
   async list(prefix: string, after: string | undefined, pageSize: number): Promise<ListPage> {
     let r;
     try {
-      r = await this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, StartAfter: after, MaxKeys: pageSize }));
+      // URL-encoded keys: XML parsers turn a "\r" in a key into "\n" (line-end normalisation).
+      r = await this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix || undefined, StartAfter: after, MaxKeys: pageSize, EncodingType: 'url' }));
     } catch (e) {
       throw this.#error('list', prefix, e);
     }
-    const items = (r.Contents ?? []).map((o) => objectMeta(o.Key!, o.Size, o));
+    // Stores that ignore encoding-type (s3rver) say so by not echoing it: their keys are plain.
+    const key = r.EncodingType === 'url' ? (k: string) => decodeURIComponent(k.replace(/\+/g, '%20')) : (k: string) => k;
+    const items = (r.Contents ?? []).map((o) => objectMeta(key(o.Key!), o.Size, o));
     return r.IsTruncated && items.length ? { items, next: items[items.length - 1]!.key } : { items };
   }
 
-  /** Server-side copy (CopyObject, so up to 5 GiB per object; larger needs UploadPartCopy, not done here). */
+  /**
+   * Server-side copy of the version measured by a HEAD (CopySourceIfMatch): CopyObject up to
+   * 5 GiB, UploadPartCopy parts above (`copyLimits`).
+   */
   async copy(src: string, dst: string, opts: CopyOptions = {}): Promise<void> {
     throwIfAborted(opts.signal);
     const input: CopyObjectCommandInput = { Bucket: this.bucket, Key: dst, CopySource: `${this.bucket}/${src.split('/').map(encodeURIComponent).join('/')}` };
     try {
-      if (opts.contentType || opts.contentDisposition) {
-        // REPLACE sets all metadata anew: carry the rest over from the very version being copied.
-        const h = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: src }), { abortSignal: opts.signal });
+      const h = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: src }), { abortSignal: opts.signal });
+      input.CopySourceIfMatch = h.ETag;
+      const big = (h.ContentLength ?? 0) > copyLimits.singleCopyMax;
+      if (opts.contentType || opts.contentDisposition || big) {
+        // REPLACE sets all metadata anew (and a multipart upload starts with none): carry the rest over.
         Object.assign(input, {
           MetadataDirective: 'REPLACE',
-          CopySourceIfMatch: h.ETag,
           ContentType: opts.contentType ?? h.ContentType,
           ContentDisposition: opts.contentDisposition ?? h.ContentDisposition,
           ContentEncoding: h.ContentEncoding,
@@ -225,7 +243,8 @@ class S3Storage implements Storage {
           Metadata: h.Metadata,
         } satisfies Partial<CopyObjectCommandInput>);
       }
-      await this.#client.send(new CopyObjectCommand(input), { abortSignal: opts.signal });
+      if (big) await multipartCopy(this.#client, input, h.ContentLength!, h.ETag, opts.signal);
+      else await this.#client.send(new CopyObjectCommand(input), { abortSignal: opts.signal });
     } catch (e) {
       throw this.#error('copy', src, e, opts.signal);
     }
@@ -257,7 +276,8 @@ class S3Storage implements Storage {
     }
     options.URL_STYLE = (c.pathStyle ?? Boolean(c.endPoint)) ? 'path' : 'vhost';
     const secret = { type: 's3', scope, options };
-    Object.defineProperty(secret, inspect.custom, { value: () => ({ type: 's3', scope, options: { ...options, KEY_ID: options.KEY_ID && '***', SECRET: options.SECRET && '***', SESSION_TOKEN: options.SESSION_TOKEN && '***' } }) });
+    const shown = () => ({ type: 's3', scope, options: { ...options, KEY_ID: options.KEY_ID && '***', SECRET: options.SECRET && '***', SESSION_TOKEN: options.SESSION_TOKEN && '***' } });
+    Object.defineProperties(secret, { [inspect.custom]: { value: shown }, toJSON: { value: shown } });
     // The credential_chain provider (env, profile, instance role) lives in DuckDB's `aws` extension.
     const extensions = options.PROVIDER === 'credential_chain' ? ['httpfs', 'aws'] : ['httpfs'];
     return { url: (key) => `${scope}/${key}`, extensions, secret };

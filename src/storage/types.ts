@@ -32,8 +32,13 @@ export type CopyOptions = {
 export type GetOptions = {
   /** Byte range, `end` exclusive. */
   range?: { start: number; end: number };
+  /** Read only this version (an etag from `head`): `PreconditionFailed` when the object changed. */
+  ifMatch?: string;
   signal?: AbortSignal;
 };
+
+/** A read's chunks; `size` is the byte count when the store announced it before the body. */
+export type ObjectBody = AsyncIterable<Uint8Array> & { readonly size?: number };
 
 export type ListPage = { items: ObjectMeta[]; next?: string };
 
@@ -48,10 +53,16 @@ export type DuckDBAccess = {
 
 export interface Storage {
   /**
+   * Where the objects physically live (`fs:<real root>`, `s3:<endpoint>/<bucket>`,
+   * `azure:<account URL>/<container>`): two storage names with one location are aliases, and a
+   * key names the same object in both.
+   */
+  readonly location: string;
+  /**
    * Reads an object (or a range of it) as chunks; throws `NotFound` when missing. Iterate it once;
    * stopping early releases the connection. A body shorter than announced fails, never ends short.
    */
-  get(key: string, opts?: GetOptions): Promise<AsyncIterable<Uint8Array>>;
+  get(key: string, opts?: GetOptions): Promise<ObjectBody>;
   /** Metadata, or undefined when the key does not exist. */
   head(key: string): Promise<ObjectMeta | undefined>;
   /** Writes atomically: on failure nothing is left at the key (nor any unfinished upload). */

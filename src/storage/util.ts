@@ -50,6 +50,11 @@ export class CheckedBody implements AsyncIterableIterator<Uint8Array> {
     this.#opts = opts;
   }
 
+  /** The bytes this body will deliver, when the store announced them. */
+  get size(): number | undefined {
+    return this.#opts.expected;
+  }
+
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -21,8 +21,24 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`.toLowerCase().slice(0, 63);
 }
 
-export function rawS3(): S3Client {
-  const s3 = inject('s3');
+/** The S3 servers of the test setup: s3rver (lax) and moto (checks signatures, lists multipart uploads, honours If-Match). */
+export type S3Server = 's3' | 'moto';
+
+function s3Server(server: S3Server): { endPoint: string; accessKey: string; secretKey: string; region: string } {
+  if (server === 's3') return inject('s3');
+  const moto = inject('moto');
+  if (!moto.available) throw new Error(`moto is not available: ${moto.reason}`);
+  return moto;
+}
+
+/** Why moto's rows are skipped, or undefined when it runs. */
+export function motoMissing(): string | undefined {
+  const moto = inject('moto');
+  return moto.available ? undefined : moto.reason;
+}
+
+export function rawS3(server: S3Server = 's3'): S3Client {
+  const s3 = s3Server(server);
   return new S3Client({
     endpoint: s3.endPoint,
     region: s3.region,
@@ -38,11 +54,11 @@ export function rawAzure(): BlobServiceClient {
   return new BlobServiceClient(az.endpoint, new StorageSharedKeyCredential(az.accountName, az.accessKey));
 }
 
-/** A new bucket on the test s3rver and the millrace config that reaches it. */
-export async function s3Storage(tag = 'b'): Promise<S3StorageConfig> {
-  const s3 = inject('s3');
+/** A new bucket on the test s3rver (or moto) and the millrace config that reaches it. */
+export async function s3Storage(tag = 'b', server: S3Server = 's3'): Promise<S3StorageConfig> {
+  const s3 = s3Server(server);
   const bucket = uniqueName(`mr-${tag}`);
-  const client = rawS3();
+  const client = rawS3(server);
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   client.destroy();
   return { type: 's3', bucket, endPoint: s3.endPoint, region: s3.region, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true };
@@ -60,11 +76,17 @@ export function fsStorage(tag = 'f'): FsStorageConfig {
   return { type: 'fs', root: mkdtempSync(join(tmpdir(), `millrace-fs-${tag}-`)) };
 }
 
-export type BackendKind = 'fs' | 's3' | 'azure';
-export const BACKENDS: BackendKind[] = ['fs', 's3', 'azure'];
+/** `s3` is s3rver, `moto` is moto's S3: two S3 implementations, the second strict. */
+export type BackendKind = 'fs' | 's3' | 'moto' | 'azure';
+export const BACKENDS: BackendKind[] = ['fs', 's3', 'moto', 'azure'];
+
+/** The backends this run can reach (moto needs python3; see test/setup/moto.ts). */
+export function reachableBackends(): BackendKind[] {
+  return BACKENDS.filter((k) => k !== 'moto' || !motoMissing());
+}
 
 export function newStorage(kind: BackendKind, tag?: string): Promise<StorageConfig> | StorageConfig {
-  return kind === 's3' ? s3Storage(tag) : kind === 'azure' ? azureStorage(tag) : fsStorage(tag);
+  return kind === 's3' || kind === 'moto' ? s3Storage(tag, kind) : kind === 'azure' ? azureStorage(tag) : fsStorage(tag);
 }
 
 /** Deterministic pseudo-random bytes (xorshift), generated chunk by chunk, so big bodies need no memory. */

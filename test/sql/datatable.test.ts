@@ -214,7 +214,11 @@ describe('schema and role', () => {
   });
 
   it('a hostile schema name is quoted, not run', async () => {
-    const path = await datatable(':x"; DROP TABLE friend; --')`SELECT current_setting('search_path')`.fetchOneScalar();
+    const hostile = 'x"; DROP TABLE friend; --';
+    // Missing, it is named in a NotFound; created, it is the quoted search path.
+    expect((await datatable(`:${hostile}`)`SELECT 1`.fetch().catch((e) => e)).code).toBe('NotFound');
+    await datatable()`CREATE SCHEMA IF NOT EXISTS ${datatable().ident(hostile)}`.execute();
+    const path = await datatable(`:${hostile}`)`SELECT current_setting('search_path')`.fetchOneScalar();
     expect(path).toBe('"x""; DROP TABLE friend; --"');
     expect(await datatable()`SELECT count(*) FROM friend`.fetchOneScalar()).toBe(2);
   }, 30_000);

@@ -112,3 +112,26 @@ describe('stream() with a role on PostgreSQL', () => {
     expect(e.code).toBe('PermissionDenied');
   });
 });
+
+describe('stream() rows own their columns', () => {
+  it.each(engines)('a column named __proto__ is an own property in every batch on %s', async (_name, _inSchema, plain) => {
+    const sql = plain();
+    const rows: Record<string, unknown>[] = [];
+    for await (const row of sql`SELECT g AS "__proto__", g * 2 AS "x" FROM ${sql.raw(_name === 'DuckDB' ? 'range(1, 251) t(g)' : 'generate_series(1, 250) g')}`.stream({ batchSize: 100 })) rows.push(row);
+    expect(rows).toHaveLength(250);
+    for (const [i, row] of rows.entries()) {
+      expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+      expect(Object.keys(row)).toEqual(['__proto__', 'x']);
+      expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe(i + 1);
+    }
+  });
+});
+
+describe("stream() with Windmill's conventions on DuckDB", () => {
+  it('reads the lake as dl, as run() does', async () => {
+    const ids: unknown[] = [];
+    for await (const row of ducklake()`SELECT id FROM dl.analytics.events WHERE id <= 3 ORDER BY id`.stream()) ids.push(row.id);
+    expect(ids).toEqual([1, 2, 3]);
+    expect(await ducklake()`SELECT count(*) AS n FROM analytics.events`.fetchOneScalar()).toBe(5000);
+  });
+});

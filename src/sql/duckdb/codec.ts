@@ -3,6 +3,7 @@ import type * as DuckDBApi from '@duckdb/node-api';
 import { MillraceError } from '../../errors.js';
 import type { Row } from '../engine.js';
 import { inferSqlType } from '../infer.js';
+import { setOwn } from '../rows.js';
 
 type Api = typeof DuckDBApi;
 
@@ -68,11 +69,18 @@ let converter: DuckDBApi.DuckDBValueConverter<unknown> | undefined;
 
 /** Result rows as plain objects; the JS type of each DuckDB type is documented in the README (DuckLake: result types). */
 export function convertRows(api: Api, reader: DuckDBApi.DuckDBResultReader): Row[] {
-  converter ??= makeConverter(api);
+  converter ??= (ownStructEntries(api), makeConverter(api));
   const c = converter;
   // The result's column types keep aliases (JSON); the chunks' vector types do not, so convert by column.
   const names = reader.deduplicatedColumnNames();
   const types = reader.columnTypes();
+  if (names.includes('__proto__')) {
+    return reader.getRows().map((values) => {
+      const row: Row = {};
+      for (let i = 0; i < names.length; i++) setOwn(row, names[i]!, c(values[i] ?? null, types[i]!, c));
+      return row;
+    });
+  }
   return reader.getRows().map((values) => {
     const row: Row = {};
     for (let i = 0; i < names.length; i++) row[names[i]!] = c(values[i] ?? null, types[i]!, c);
@@ -150,10 +158,32 @@ function readColumn(api: Api, vector: DuckDBApi.DuckDBVector, type: DuckDBApi.Du
       return out;
     }
   }
-  converter ??= makeConverter(api);
+  converter ??= (ownStructEntries(api), makeConverter(api));
   const c = converter;
   for (let i = 0; i < n; i++) out[i] = c(vector.getItem(i), type, c);
   return out;
+}
+
+/**
+ * node-api builds a STRUCT value's entries with `entries[name] = value`: a field named `__proto__`
+ * would become the entries' prototype, or vanish when its value is not an object. Structs with such
+ * a field get their entries as own properties; the others are built by node-api's own code.
+ */
+function ownStructEntries(api: Api): void {
+  type StructVector = { structType: DuckDBApi.DuckDBStructType; getItemValue(i: number, e: number): DuckDBApi.DuckDBValue; getItem(i: number): unknown };
+  const proto = (api as unknown as { DuckDBStructVector?: { prototype: StructVector } }).DuckDBStructVector?.prototype;
+  if (!proto || typeof proto.getItem !== 'function' || (proto.getItem as { ownEntries?: true }).ownEntries) return;
+  const getItem = proto.getItem;
+  const own = function (this: StructVector, i: number) {
+    const names = this.structType.entryNames;
+    if (names.indexOf('__proto__') === -1) return getItem.call(this, i);
+    const item = getItem.call(this, i) as DuckDBApi.DuckDBStructValue | null;
+    if (item === null) return null;
+    const entries: Row = {};
+    for (let e = 0; e < names.length; e++) setOwn(entries, names[e]!, this.getItemValue(i, e));
+    return new api.DuckDBStructValue(entries as Record<string, DuckDBApi.DuckDBValue>);
+  };
+  proto.getItem = Object.assign(own, { ownEntries: true as const });
 }
 
 function makeConverter(api: Api): DuckDBApi.DuckDBValueConverter<unknown> {
@@ -208,14 +238,14 @@ function makeConverter(api: Api): DuckDBApi.DuckDBValueConverter<unknown> {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < st.entryCount; i++) {
         const name = st.entryNames[i]!;
-        out[name] = c(entries[name] ?? null, st.entryTypes[i]!, c);
+        setOwn(out, name, c(Object.hasOwn(entries, name) ? entries[name]! : null, st.entryTypes[i]!, c));
       }
       return out;
     },
     [T.MAP]: (v, t, c) => {
       const mt = t as DuckDBApi.DuckDBMapType;
       const out: Record<string, unknown> = {};
-      for (const e of (v as DuckDBApi.DuckDBMapValue).entries) out[String(c(e.key, mt.keyType, c))] = c(e.value, mt.valueType, c);
+      for (const e of (v as DuckDBApi.DuckDBMapValue).entries) setOwn(out, String(c(e.key, mt.keyType, c)), c(e.value, mt.valueType, c));
       return out;
     },
     [T.UNION]: (v, t, c) => {

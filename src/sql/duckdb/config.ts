@@ -1,6 +1,6 @@
 /** The config of the process's DuckDB (`duckdb`) and of each DuckLake (`ducklakes`): types, field checks, catalog targets. */
 import { configError, fields } from '../../fields.js';
-import { POSTGRES_FIELDS, type PostgresConfig } from '../postgres/config.js';
+import { libpqConninfo, POSTGRES_FIELDS, type PostgresConfig } from '../postgres/config.js';
 
 export type CatalogConfig =
   | ({ type: 'postgresql' } & Exclude<PostgresConfig, string>)
@@ -54,21 +54,8 @@ export function catalogTarget(catalog: CatalogConfig): { target: string; extensi
     case 'postgresql': {
       if ('url' in catalog) return { target: `ducklake:postgres:${catalog.url}`, extension: 'postgres_scanner', secrets: [catalog.url] };
       const c = catalog as Exclude<CatalogConfig, { url: string } | { path: string }>;
-      const kv: Record<string, string | number | undefined> = {
-        host: c.host, port: c.port, user: c.user, password: c.password, dbname: c.dbname, sslmode: c.sslmode,
-        // An unreachable catalog must fail, not hang.
-        connect_timeout: 10,
-      };
-      const conninfo = Object.entries(kv)
-        .filter(([, v]) => v !== undefined && v !== '')
-        .map(([k, v]) => `${k}=${libpqValue(String(v))}`)
-        .join(' ');
+      const conninfo = libpqConninfo(c);
       return { target: `ducklake:postgres:${conninfo}`, extension: 'postgres_scanner', secrets: [c.password] };
     }
   }
-}
-
-/** libpq conninfo quoting: single quotes, with `\` and `'` escaped by a backslash. */
-function libpqValue(v: string): string {
-  return /^[A-Za-z0-9_.\-/:@]+$/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -1,7 +1,5 @@
 /** The DuckDB driver: runs compiled statements on one connection, binding parameters with explicit DuckDB types. */
 import type * as DuckDBApi from '@duckdb/node-api';
-import { mkdir } from 'node:fs/promises';
-import { dirname, isAbsolute } from 'node:path';
 import { aborted, MillraceError } from '../../errors.js';
 import type { BoundParam, CompiledSql, Row, SqlEngine, StreamOptions } from '../engine.js';
 import { inferSqlType } from '../infer.js';
@@ -9,7 +7,7 @@ import { appendRows, bindAll, readRows, toDuckDBValue } from './codec.js';
 import { duckdbDialect } from './dialect.js';
 import { toSqlError } from './errors.js';
 import type { Connection } from './instance.js';
-import { asS3Object, storageAccess } from './storage-access.js';
+import { asS3Object, objectLocation } from './storage-access.js';
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT)\b/i;
 
@@ -30,7 +28,8 @@ export class DuckDBEngine implements SqlEngine {
     this.connection.close();
   }
 
-  run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]> {
+  /** `after` runs last on the connection, whatever happened (a lake restores its `USE` with it). */
+  run(statements: CompiledSql[], signal?: AbortSignal, after?: string): Promise<Row[][]> {
     const conn = this.connection;
     if (signal?.aborted) return Promise.reject(aborted(signal, 'The statement'));
     return conn.serial(async () => {
@@ -59,6 +58,7 @@ export class DuckDBEngine implements SqlEngine {
         throw e;
       } finally {
         signal?.removeEventListener('abort', onAbort);
+        if (after) await conn.raw.run(after).catch(() => undefined);
       }
     });
   }
@@ -134,17 +134,24 @@ export class DuckDBEngine implements SqlEngine {
   }
 
   async #bind(p: BoundParam): Promise<[DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType | undefined]> {
-    // An S3Object becomes its storage's URL, bound as a string, with the storage's secret in place.
-    const record = p.explicit && /^json$/i.test(p.type) ? undefined : asS3Object(p.value);
-    if (record) {
-      const access = await storageAccess(this.connection.db, record.storage);
-      const url = access.url(record.s3);
-      // A local folder (the fs backend): DuckDB's COPY TO does not create the file's folder.
-      if (isAbsolute(url)) await mkdir(dirname(url), { recursive: true });
-      return [url, this.connection.db.api.VARCHAR];
+    const { db } = this.connection;
+    // An S3Object becomes its storage's URL, bound as a string, with the storage's secret in place;
+    // a list of them (listS3Files records, say) a list of URLs, for `read_csv(${files})`.
+    if (!(p.explicit && /^json$/i.test(p.type))) {
+      const record = asS3Object(p.value);
+      if (record) return [await objectLocation(db, record), db.api.VARCHAR];
+      const list = p.value as unknown[];
+      if (Array.isArray(list) && list.length > 0 && asS3Object(list[0])) {
+        const records = list.map(asS3Object);
+        if (records.every((r) => r !== undefined)) {
+          const urls: string[] = [];
+          for (const r of records) urls.push(await objectLocation(db, r!));
+          return [db.api.listValue(urls), db.api.LIST(db.api.VARCHAR)];
+        }
+      }
     }
     // An explicit `::type` is DuckDB's cast of the value bound with its inferred type.
-    return toDuckDBValue(this.connection.db.api, p.value, p.explicit ? inferSqlType(p.value) : p.type);
+    return toDuckDBValue(db.api, p.value, p.explicit ? inferSqlType(p.value) : p.type);
   }
 }
 

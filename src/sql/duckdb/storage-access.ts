@@ -1,7 +1,9 @@
 /**
  * The bridge from DuckDB to millrace's storages: each storage's extensions and secret, and an
- * interpolated S3Object turned into its storage's URL.
+ * interpolated S3Object (or an `'s3://storage/key'` literal) turned into the URL of that one object.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
 import { getConfig } from '../../config.js';
 import { MillraceError, errorMessage, sanitizedCause, scrub } from '../../errors.js';
 import { parseS3Object, type S3Object, type S3ObjectRecord } from '../../s3object.js';
@@ -39,9 +41,39 @@ function identifierOnly(s: string): string {
   return s;
 }
 
+/** An S3Object's URL in DuckDB, its storage's secret in place (on fs, its folder made: COPY TO does not). */
+export async function objectLocation(db: DuckDB, record: S3ObjectRecord): Promise<string> {
+  const access = await storageAccess(db, record.storage);
+  const url = objectUrl(access, record);
+  if (isAbsolute(url)) await mkdir(dirname(url), { recursive: true });
+  return url;
+}
+
 /**
- * The S3Object an interpolated value is: the record form, or a URI naming a storage millrace
- * manages (`s3:///key`, `s3://<secondary storage>/key`). Any other string, a real
+ * The DuckDB URL of exactly one object. DuckDB reads a path as more than a name: on S3 a `?` starts
+ * URL parameters (`s3_endpoint=` sends the request, signed, to another host), and on every backend
+ * `*`, `**`, `?` and `[...]` expand as a pattern, while a write takes the same characters literally.
+ * No escape means the same for reads and writes, so keys with `?`, `*` or `[` are refused here,
+ * before DuckDB sees them. `{`, `#`, `%`, `+` and spaces are literal in DuckDB 1.5's paths on every
+ * backend (test/security/duckdb-urls.test.ts) and stay allowed.
+ */
+function objectUrl(access: DuckDBAccess, record: S3ObjectRecord): string {
+  const bad = NOT_ONE_OBJECT.exec(record.s3);
+  if (bad) {
+    const why = bad[0] === '?' ? 'starts URL parameters on S3 and is a pattern elsewhere' : 'is a pattern';
+    throw new MillraceError('InvalidS3Object', `S3 key ${JSON.stringify(record.s3)} cannot be used in DuckDB SQL: "${bad[0]}" ${why} in DuckDB paths, so the URL would not name one object`);
+  }
+  return access.url(record.s3);
+}
+
+const NOT_ONE_OBJECT = /[?*[]/;
+
+/** What `listS3Files` yields is an S3Object with its metadata: such a record is an S3Object too. */
+const RECORD_FIELDS = new Set(['s3', 'storage', 'presigned', 'size', 'etag', 'lastModified', 'contentType', 'contentDisposition']);
+
+/**
+ * The S3Object an interpolated value is: a record (a `listS3Files` item included), or a URI naming
+ * a storage millrace manages (`s3:///key`, `s3://<secondary storage>/key`). Any other string, a real
  * `s3://bucket/key` included, is an ordinary string.
  */
 export function asS3Object(v: unknown): S3ObjectRecord | undefined {
@@ -53,13 +85,14 @@ export function asS3Object(v: unknown): S3ObjectRecord | undefined {
     } catch {
       return undefined;
     }
-    return record.storage === undefined || Object.hasOwn(getConfig().secondaryStorage, record.storage) ? record : undefined;
+    return isManagedStorage(record.storage ?? '') ? record : undefined;
   }
-  return isS3ObjectRecord(v) ? parseS3Object(v) : undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date || v instanceof Uint8Array) return undefined;
+  if (typeof (v as { s3?: unknown }).s3 !== 'string' || !Object.keys(v).every((k) => RECORD_FIELDS.has(k))) return undefined;
+  return parseS3Object(v as S3ObjectRecord);
 }
 
-function isS3ObjectRecord(v: unknown): v is S3ObjectRecord {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date || v instanceof Uint8Array) return false;
-  const keys = Object.keys(v);
-  return typeof (v as { s3?: unknown }).s3 === 'string' && keys.every((k) => k === 's3' || k === 'storage' || k === 'presigned');
+/** '' (the default storage) or a configured secondary storage name: what `s3://<name>/key` may name. */
+export function isManagedStorage(name: string): boolean {
+  return name === '' || Object.hasOwn(getConfig().secondaryStorage, name);
 }

@@ -34,3 +34,20 @@ export function checkPostgres(v: unknown, field: string): DatatableConfig {
 export function isEmbedded(c: DatatableConfig): c is EmbeddedPostgresConfig {
   return typeof c === 'object' && (c as EmbeddedPostgresConfig).type === 'embedded';
 }
+
+/** A libpq connection string for a server (what DuckDB's postgres extension takes); an unreachable server fails within 10 s. */
+export function libpqConninfo(c: PostgresConfig): string {
+  if (typeof c === 'string') return c;
+  const kv: Record<string, string | number | undefined> = {
+    host: c.host, port: c.port, user: c.user, password: c.password, dbname: c.dbname, sslmode: c.sslmode, connect_timeout: 10,
+  };
+  return Object.entries(kv)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${libpqValue(String(v))}`)
+    .join(' ');
+}
+
+/** libpq conninfo quoting: single quotes, with `\` and `'` escaped by a backslash. */
+function libpqValue(v: string): string {
+  return /^[A-Za-z0-9_.\-/:@]+$/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

@@ -3,7 +3,7 @@
  * compiled statements in, rows out, typed errors. The embedded default (PGlite) is served on a
  * private socket and reached through this same code, so both behave alike.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket as NetSocket, type Socket } from 'node:net';
 import type { Sql, TransactionSql, Options, PostgresType } from 'postgres';
 type PostgresModule = typeof import('postgres');
 import { aborted, MillraceError, sanitizedCause, SqlError, scrub, type ErrorCode } from '../../errors.js';
@@ -11,9 +11,10 @@ import { importBackend } from '../../lazy.js';
 import type { CompiledSql, Row, RunContext, SqlDriver, StreamOptions } from '../engine.js';
 import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
-import type { PostgresConfig } from './config.js';
+import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
 import { streamRows } from './stream.js';
 import { TYPES } from './types.js';
+import { cancelWhenRunning, connectionLost, isConnectionLoss, runAbortable } from './faults.js';
 
 export type { RunContext } from '../engine.js';
 
@@ -25,6 +26,10 @@ export type PostgresTarget = {
   options: Options<Record<string, PostgresType>>;
   /** Connections in the pool (1 for the embedded PGlite, which serves one at a time). */
   max: number;
+  /** Opens the socket itself, ready for the startup message (the embedded database finds or becomes its server). */
+  connect?: () => Promise<Socket>;
+  /** Seconds before an idle connection closes; by default never (idle connections do not hold the process). */
+  idleTimeout?: number;
 };
 
 const CONNECT_TIMEOUT_S = 10;
@@ -48,11 +53,12 @@ export class PostgresPool implements SqlDriver {
       fetch_types: false,
       prepare: true,
       // Timers of postgres.js would keep a finished script alive; idle sockets are unreferenced instead.
-      idle_timeout: 0,
+      idle_timeout: target.idleTimeout ?? 0,
       max_lifetime: 0,
       connect_timeout: CONNECT_TIMEOUT_S,
       onnotice: () => {},
-      socket: (o: unknown) => this.#connect(o as SocketOptions),
+      transform: { column: { from: ownColumnName } }, // a `__proto__` column stays a column (rows.ts)
+      socket: (o: unknown) => (target.connect ? target.connect().then((s) => this.#track(s), failedSocket) : this.#connect(o as SocketOptions)),
       connection: { application_name: 'millrace', TimeZone: 'UTC', ...target.options.connection },
     } as Options<Record<string, PostgresType>>;
     this.#sql = target.url ? postgres(target.url, options) : postgres(options);
@@ -99,26 +105,28 @@ export class PostgresPool implements SqlDriver {
     }
   }
 
-  /** One statement with an abort signal: cancelled on the server when the signal fires. */
+  /** One statement with an abort signal: cancelled on the server when the signal fires (see faults.ts). */
   async #runCancellable(statement: CompiledSql, ctx: RunContext, signal: AbortSignal): Promise<Row[][]> {
     if (signal.aborted) throw aborted(signal, `${this.#label}: the statement`);
-    let query: { cancel(): unknown } | undefined;
-    const onAbort = () => query?.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const params = typedParams(this.#sql, statement);
+    this.#enter();
     try {
-      const params = typedParams(this.#sql, statement);
-      this.#enter();
-      return await this.#runOne(statement, params, ctx, (q) => (query = q));
+      return [rowsOf(await runAbortable(this.#sql, statement.text, params, signal))];
+    } catch (e) {
+      throw this.#error(e, statement.text, ctx, [statement]);
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      this.#leave();
     }
   }
 
   async #runMany(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]> {
     const { signal } = ctx;
     if (signal?.aborted) throw aborted(signal, `${this.#label}: the statement`);
-    const pending = new Set<{ cancel(): unknown }>();
-    const onAbort = () => pending.forEach((q) => q.cancel());
+    const pending = new Set<Promise<unknown>>();
+    let settled = false;
+    let cancelling: Promise<void> | undefined;
+    // One cancel request, to the statement running when it arrives: it fails the whole transaction.
+    const onAbort = () => (cancelling ??= cancelWhenRunning(pending, () => settled));
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#enter();
     try {
@@ -129,17 +137,23 @@ export class PostgresPool implements SqlDriver {
         // Issued together, they are pipelined on the transaction's connection and run in order.
         const queries = [...prelude.map((t) => tx.unsafe(t)), ...statements.map((s) => this.#query(tx, s))];
         queries.forEach((q) => pending.add(q));
-        const settled = await Promise.allSettled(queries);
-        const failed = settled.findIndex((r) => r.status === 'rejected');
+        const results = await Promise.allSettled(queries);
+        settled = true;
+        // The connection goes back to the pool only once no cancel request can reach it any more.
+        if (cancelling) await cancelling;
+        const failed = results.findIndex((r) => r.status === 'rejected');
         if (failed !== -1) {
+          const reason = (results[failed] as PromiseRejectedResult).reason;
+          if (isConnectionLoss(reason)) return connectionLost();
           const text = failed < prelude.length ? prelude[failed]! : statements[failed - prelude.length]!.text;
-          throw this.#error((settled[failed] as PromiseRejectedResult).reason, text, ctx, statements, failed < prelude.length);
+          throw this.#error(reason, text, ctx, statements, failed < prelude.length);
         }
-        return settled.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
+        return results.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
       })) as Row[][];
     } catch (e) {
       throw e instanceof MillraceError ? e : this.#error(e, statements.map((s) => s.text).join(';\n'), ctx, statements);
     } finally {
+      settled = true;
       this.#leave();
       signal?.removeEventListener('abort', onAbort);
     }
@@ -177,32 +191,32 @@ export class PostgresPool implements SqlDriver {
     }
   }
 
-  /** postgres.js's socket hook: we connect, so we hold the handle and can let an idle pool not keep the process alive. */
-  #connect(o: SocketOptions): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const host = o.host[0] ?? 'localhost';
-      const port = o.port[0] ?? 5432;
-      const socket = o.path ? netConnect(o.path) : netConnect(port, host);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(Object.assign(new Error(`connect timeout after ${CONNECT_TIMEOUT_S}s`), { code: 'CONNECT_TIMEOUT' }));
-      }, CONNECT_TIMEOUT_S * 1000);
-      socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        // postgres.js reads `host` for TLS server-name checks.
-        Object.assign(socket, { host });
-        const entry = { socket, handle: (socket as unknown as { _handle?: { ref(): void; unref(): void } })._handle };
-        this.#handles.add(entry);
-        socket.once('close', () => this.#handles.delete(entry));
-        if (!this.#referenced) entry.handle?.unref();
-        resolve(socket);
-      });
-    });
+  /**
+   * postgres.js's socket hook: we connect, so we hold the handle and can let an idle pool not keep the process alive.
+   * The socket is handed over while it connects: postgres.js then sees its `error` and `close` like its own
+   * socket's, and queued statements move on to the next attempt (a rejected hook left them waiting forever).
+   */
+  #connect(o: SocketOptions): Socket {
+    const host = o.host[0] ?? 'localhost';
+    const port = o.port[0] ?? 5432;
+    const socket = o.path ? netConnect(o.path) : netConnect(port, host);
+    // postgres.js reads `host` for TLS server-name checks.
+    Object.assign(socket, { host });
+    const timer = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_S * 1000);
+    // postgres.js listens too; this one only keeps an early error from being an uncaught 'error' event.
+    socket.on('error', ignore);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+    return this.#track(socket);
+  }
+
+  /** Holds the socket's handle, to unreference it while the pool is idle. */
+  #track(socket: Socket): Socket {
+    const entry = { socket, handle: (socket as unknown as { _handle?: { ref(): void; unref(): void } })._handle };
+    this.#handles.add(entry);
+    socket.once('close', () => this.#handles.delete(entry));
+    if (!this.#referenced) entry.handle?.unref();
+    return socket;
   }
 
   #error(e: unknown, sql: string, ctx: RunContext, statements: CompiledSql[], inPrelude = false): MillraceError {
@@ -215,14 +229,15 @@ export class PostgresPool implements SqlDriver {
     if (err?.name === 'PostgresError' && typeof err.code === 'string') {
       const sqlState = err.code;
       let code: ErrorCode = classify(sqlState);
-      let message = `${this.#label}: ${err.message ?? 'error'}`;
+      // Each piece is cleaned on its own: the server echoes input at the end of a message or detail.
+      let message = `${this.#label}: ${clean(err.message ?? 'error')}`;
       if (inPrelude && ctx.role && sql.includes('ROLE')) {
         code = 'PermissionDenied';
-        message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${err.message}`;
+        message = `${this.#label}: cannot run as role ${JSON.stringify(ctx.role)}: ${clean(err.message ?? '')}`;
       }
-      if (err.detail) message += ` (${hideRowValues(err.detail, sqlState)})`;
-      if (err.hint) message += ` Hint: ${err.hint}`;
-      return new SqlError(clean(message), { sql, sqlState, engine: 'postgres', code, cause });
+      if (err.detail) message += ` (${clean(hideRowValues(err.detail, sqlState))})`;
+      if (err.hint) message += ` Hint: ${clean(err.hint)}`;
+      return new SqlError(message, { sql, sqlState, engine: 'postgres', code, cause });
     }
     const connCode = typeof err?.code === 'string' && CONNECTION_CODES.test(err.code) ? err.code : undefined;
     if (connCode) {
@@ -248,7 +263,7 @@ function hideRowValues(detail: string, sqlState: string): string {
 const CONNECTION_CODES = /^(E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL|PIPE|TIMEDOUT|NOENT|ACCES)|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|SASL_SIGNATURE_MISMATCH|AUTH_TYPE_NOT_IMPLEMENTED)$/;
 
 /**
- * SQLSTATE classes users branch on: 08 connection, 3D unknown database; 28 (rejected credentials:
+ * SQLSTATE classes users branch on: 08 connection, 57P01-57P03 server shutdown or restart, 3D unknown database; 28 (rejected credentials:
  * 28P01 bad password, 28000 unknown role or no pg_hba entry) and 42501 (privilege) are
  * PermissionDenied, like a storage's rejected keys.
  */
@@ -257,11 +272,32 @@ function classify(sqlState: string): ErrorCode {
   if (sqlState === '57014') return 'Aborted';
   const cls = sqlState.slice(0, 2);
   if (cls === '28') return 'PermissionDenied';
-  if (cls === '08' || cls === '3D') return 'Connection';
+  // 57P01-57P03: the server is shutting down, restarting or not yet up (57014 above is a cancel).
+  if (cls === '08' || cls === '3D' || /^57P0[1-3]$/.test(sqlState)) return 'Connection';
   return 'Sql';
 }
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };
+
+function connectTimeout(): Error {
+  return Object.assign(new Error(`connect timeout after ${CONNECT_TIMEOUT_S}s`), { code: 'CONNECT_TIMEOUT' });
+}
+
+function ignore(): void {}
+
+/**
+ * A socket that fails with `e` once postgres.js listens: it then handles the failure like any refused
+ * connection. It fails only after postgres.js has flushed its startup message into it (a no-op): a
+ * connection that closes with a write pending never flushes a later one (postgres.js 3.4.9 clears
+ * that timer without forgetting it), and the next attempt would hang until its connect timeout.
+ */
+function failedSocket(e: unknown): Socket {
+  const socket = new NetSocket();
+  socket.on('error', ignore);
+  socket.write = (() => true) as never;
+  setImmediate(() => setImmediate(() => socket.destroy(e as Error)));
+  return socket;
+}
 
 /**
  * undefined binds as NULL, also inside arrays (postgres.js refuses undefined); an integer beyond
@@ -294,44 +330,9 @@ function typedParams(sql: Sql<Record<string, PostgresType>> | TransactionSql<Rec
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
   if (!Array.isArray(result)) return [];
+  const columns = (result as { columns?: { name: string }[] | null }).columns;
+  if (hasProtoColumn(columns)) return ownColumns(result, columns);
   const rows: Row[] = new Array(result.length);
   for (let i = 0; i < rows.length; i++) rows[i] = result[i] as Row;
   return rows;
-}
-
-/** Postgres config (URL or Windmill's `postgresql` resource fields) to postgres.js options. */
-export function postgresTarget(label: string, config: PostgresConfig): PostgresTarget {
-  if (typeof config === 'string') return { label, url: config, options: {}, max: 10 };
-  const ssl = sslOption(label, config.sslmode ?? "prefer", config.root_certificate_pem);
-  return {
-    label,
-    max: 10,
-    options: {
-      host: config.host,
-      port: config.port ?? 5432,
-      user: config.user,
-      password: config.password ?? '',
-      database: config.dbname,
-      ssl: ssl as Options<Record<string, PostgresType>>['ssl'],
-    },
-  };
-}
-
-/** libpq's sslmode semantics; with a root certificate, `require` verifies the chain like `verify-ca`. */
-function sslOption(label: string, mode: string, ca: string | undefined): unknown {
-  switch (mode) {
-    case 'disable':
-      return false;
-    case 'allow':
-    case 'prefer':
-      return 'prefer';
-    case 'require':
-      return ca ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : 'require';
-    case 'verify-ca':
-      return { ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return { ...(ca ? { ca } : {}), rejectUnauthorized: true };
-    default:
-      throw new MillraceError('Config', `${label}: sslmode: unknown value ${JSON.stringify(mode)} (expected disable, allow, prefer, require, verify-ca or verify-full)`);
-  }
 }

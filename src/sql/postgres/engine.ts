@@ -1,8 +1,9 @@
 /** The PostgreSQL engine: a pool per datatable, on a server or on the embedded PGlite. */
 import type { Engine } from '../engine.js';
-import { isEmbedded, type DatatableConfig } from './config.js';
+import { isEmbedded, libpqConninfo, type DatatableConfig } from './config.js';
 import { postgresDialect } from './dialect.js';
-import { PostgresPool, postgresTarget } from './driver.js';
+import { PostgresPool } from './driver.js';
+import { postgresTarget } from './target.js';
 import { startEmbeddedPostgres } from './embedded.js';
 
 export const postgresEngine: Engine<DatatableConfig> = {
@@ -17,9 +18,10 @@ export const postgresEngine: Engine<DatatableConfig> = {
         await embedded.close().catch(() => undefined);
         throw e;
       }
-      return { driver: p, close: async () => { await p.close(); await embedded.close(); } };
+      return { driver: p, libpq: embedded.libpq, close: async () => { await p.close(); await embedded.close(); } };
     }
     const p = await PostgresPool.open(postgresTarget(label, config));
-    return { driver: p, close: () => p.close() };
+    const libpq = { conninfo: libpqConninfo(config), readOnly: false, secrets: typeof config === 'string' ? [config] : [config.password] };
+    return { driver: p, libpq, close: () => p.close() };
   },
 };

@@ -9,6 +9,7 @@ import type { Sql, PostgresType } from 'postgres';
 import { aborted } from '../../errors.js';
 import type { CompiledSql, Row, RunContext, StreamOptions } from '../engine.js';
 import { quoteIdent } from '../template.js';
+import { hasProtoColumn, ownColumns } from './rows.js';
 
 type Types = Record<string, PostgresType>;
 
@@ -28,13 +29,17 @@ export async function* streamRows(sql: Sql<Types>, statement: CompiledSql, param
   if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
   if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
   let failedAt: string | undefined;
+  // Only a cursor's first batch carries the columns (postgres.js starts a bare result after each suspension).
+  let columns: readonly { name: string }[] | null | undefined;
   hooks.enter();
   try {
     const batches = prelude.length === 0 ? sql.unsafe(statement.text, params, PREPARED).cursor(batchSize) : inTransaction(sql, prelude, statement, params, batchSize, (text) => (failedAt = text));
     for await (const rows of batches) {
       if (signal?.aborted) throw aborted(signal, 'The statement');
-      // postgres.js gives an Array subclass per batch; its rows are plain objects, handed out one by one.
-      yield rows as Row[];
+      columns ??= (rows as { columns?: readonly { name: string }[] | null }).columns;
+      // postgres.js gives an Array subclass per batch; its rows are plain objects, handed out one by one,
+      // rebuilt when a column is named `__proto__` (see rows.ts).
+      yield hasProtoColumn(columns) ? ownColumns(rows as Row[], columns) : (rows as Row[]);
     }
   } catch (e) {
     if (signal?.aborted) throw aborted(signal, 'The statement');
