@@ -116,7 +116,7 @@ export function resolveConfig({ config, source }: { config: MillraceConfig; sour
   out.datatables.main ??= { type: 'embedded', dataDir: resolve(home, 'datatable') };
   out.ducklakes.main ??= { catalog: { type: 'duckdb', path: resolve(home, 'ducklake', 'main.ducklake') }, prefix: 'ducklake/main/' };
   for (const [name, lake] of Object.entries(out.ducklakes)) {
-    if (lake.storage !== undefined && !Object.hasOwn(out.secondaryStorage, lake.storage)) {
+    if (lake.storage !== undefined && namedEntry(out.secondaryStorage, lake.storage) === undefined) {
       throw configError(`ducklakes.${name}.storage`, `unknown storage ${JSON.stringify(lake.storage)}; configured: ${storageNames(out)}`);
     }
   }
@@ -173,13 +173,21 @@ export function redact(value: unknown): unknown {
 /**
  * Makes every printable form of a config object redacted, recursively: `util.inspect` (and so
  * console.log), `JSON.stringify` and `String`. The real values stay readable as properties.
- * Maps of named entries get symbols only, so no name (`toJSON`) finds anything but an entry.
+ * Maps of named entries get a hidden `toJSON` too; names are looked up with `namedEntry`, which never finds it.
  */
 export function redacted<T extends object>(obj: T): T {
   for (const v of Object.values(obj)) if (v && typeof v === 'object') redacted(v);
   const hidden = (value: unknown) => ({ value, enumerable: false, configurable: true });
   Object.defineProperty(obj, inspect.custom, hidden(() => redact({ ...obj })));
   Object.defineProperty(obj, Symbol.toPrimitive, hidden(() => '[object Object]'));
-  if (Object.getPrototypeOf(obj) !== null) Object.defineProperty(obj, 'toJSON', hidden(() => redact({ ...obj })));
+  Object.defineProperty(obj, 'toJSON', hidden(() => redact({ ...obj })));
   return obj;
+}
+
+/**
+ * The entry a user-given name finds in a map of named entries: an entry configured under that name,
+ * never a prototype member or the map's own hidden `toJSON`.
+ */
+export function namedEntry<T>(map: Record<string, T>, name: string): T | undefined {
+  return Object.prototype.propertyIsEnumerable.call(map, name) ? map[name] : undefined;
 }

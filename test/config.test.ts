@@ -172,3 +172,22 @@ describe('validation', () => {
     expect(getConfig().storage).toMatchObject({ accessKey: secrets[0] }); // the real value is still there to use
   });
 });
+
+describe('printable forms of the maps of named entries', () => {
+  it('JSON of a map redacts a datatable given as a URL; a name never finds the hidden toJSON', async () => {
+    await configure({ datatables: { main: 'postgres://app:hunter2-secret@127.0.0.1:1/db' }, secondaryStorage: { lake: { type: 'fs', root: join(tmpdir(), 'millrace-json-map') } } });
+    const c = getConfig();
+    for (const text of [JSON.stringify(c.datatables), JSON.stringify(c), String(c.datatables), inspect(c.datatables, { depth: 5 })]) {
+      expect(text).not.toContain('hunter2');
+    }
+    expect(JSON.parse(JSON.stringify(c.datatables)).main).toContain('127.0.0.1');
+    // The real value is still there for code that connects.
+    expect(c.datatables.main).toContain('hunter2-secret');
+    const { datatable } = await import('../src/sql/datatable.js');
+    const err = await datatable('toJSON')`SELECT 1`.fetch().catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('Config');
+    const e2 = await loadS3File({ s3: 'k', storage: 'toJSON' }).catch((e: unknown) => e);
+    expect((e2 as { code?: string }).code).toBe('StorageNotConfigured');
+    await configure(undefined);
+  });
+});

@@ -32,7 +32,7 @@ describe('README', () => {
     const firstScreen = readme.split('\n').slice(0, 20).join('\n');
     expect(firstScreen).toContain('npm ci && npm run demo');
     expect(firstScreen).toContain('npm ci && npm test');
-    expect(firstScreen).toContain('Nothing needs Python');
+    expect(firstScreen).toContain('The library and the demo need no Python');
     expect(pkg.scripts.pretest).toMatch(/^node scripts\/duckdb-extensions\.mjs /);
     expect(pkg.scripts.prepare).toBeDefined();
     expect(pkg.scripts.demo).toBeDefined();

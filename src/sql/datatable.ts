@@ -3,7 +3,7 @@
  * datatable, made on first use and reused; `name:schema` sets the search path and `role` runs
  * each statement as that role, both inside the statement's own transaction.
  */
-import { getConfig } from '../config.js';
+import { getConfig, namedEntry } from '../config.js';
 import { MillraceError } from '../errors.js';
 import { cache } from '../runtime.js';
 import type { LibpqTarget, OpenDriver, RunContext, SqlDriver, SqlEngine } from './engine.js';
@@ -87,7 +87,7 @@ export async function datatableLibpq(name: string): Promise<LibpqTarget> {
 
 async function openDriver(name: string): Promise<OpenDriver> {
   const config = getConfig();
-  const dt = config.datatables[name];
+  const dt = namedEntry(config.datatables, name);
   if (!dt) {
     throw new MillraceError('Config', `datatable ${JSON.stringify(name)} is not configured; configured: ${Object.keys(config.datatables).join(', ') || '(none)'}`);
   }

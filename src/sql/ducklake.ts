@@ -3,7 +3,7 @@
  * (the DuckDB engine attaches each lake once and gives each schema its own connection), and
  * Windmill's DuckDB conventions read from the text before it runs.
  */
-import { getConfig } from '../config.js';
+import { getConfig, namedEntry } from '../config.js';
 import { MillraceError } from '../errors.js';
 import { cache } from '../runtime.js';
 import type { DucklakeConfig } from './duckdb/config.js';
@@ -22,7 +22,7 @@ const drivers = cache<OpenDriver<LakeDriver>>((d) => d.close());
 
 function lakeConfig(name: string): DucklakeConfig {
   const lakes = getConfig().ducklakes;
-  const lake = lakes[name];
+  const lake = namedEntry(lakes, name);
   if (!lake) {
     throw new MillraceError('Config', `Unknown ducklake ${JSON.stringify(name)}; configured ducklakes: ${Object.keys(lakes).join(', ')}`);
   }

@@ -1,5 +1,5 @@
 /** The storage client cache: one client per configured storage, opened on first use (see runtime.ts). */
-import { getConfig, storageNames } from '../config.js';
+import { getConfig, namedEntry, storageNames } from '../config.js';
 import { MillraceError } from '../errors.js';
 import { cache } from '../runtime.js';
 import type { StorageConfig } from './config.js';
@@ -21,7 +21,7 @@ export function storageConfig(sel: StorageSelector): { id: string; config: Stora
   if (sel.resource !== undefined) {
     if (typeof sel.resource !== 'string') throw new MillraceError('InvalidArgument', 's3ResourcePath must be a string');
     const path = sel.resource.replace(/^(\$res:|res:\/\/)/, '');
-    if (!Object.hasOwn(c.resources, path)) {
+    if (namedEntry(c.resources, path) === undefined) {
       const names = Object.keys(c.resources);
       throw new MillraceError('StorageNotConfigured', `Unknown resource ${JSON.stringify(path)}; configured resources: ${names.length ? names.join(', ') : '(none)'}`);
     }
@@ -29,7 +29,7 @@ export function storageConfig(sel: StorageSelector): { id: string; config: Stora
   }
   if (sel.storage !== undefined && sel.storage !== null && typeof sel.storage !== 'string') throw new MillraceError('InvalidArgument', 'A storage name must be a string');
   if (sel.storage) {
-    if (!Object.hasOwn(c.secondaryStorage, sel.storage)) {
+    if (namedEntry(c.secondaryStorage, sel.storage) === undefined) {
       throw new MillraceError('StorageNotConfigured', `Unknown storage ${JSON.stringify(sel.storage)}; configured storages: ${storageNames(c)}`);
     }
     return { id: `storage:${sel.storage}`, config: c.secondaryStorage[sel.storage]! };

@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
-import { getConfig } from '../../config.js';
+import { getConfig, namedEntry } from '../../config.js';
 import { MillraceError, errorMessage, sanitizedCause, scrub } from '../../errors.js';
 import { parseS3Object, type S3Object, type S3ObjectRecord } from '../../s3object.js';
 import { getStorage, storageConfig, type DuckDBAccess } from '../../storage/index.js';
@@ -94,5 +94,5 @@ export function asS3Object(v: unknown): S3ObjectRecord | undefined {
 
 /** '' (the default storage) or a configured secondary storage name: what `s3://<name>/key` may name. */
 export function isManagedStorage(name: string): boolean {
-  return name === '' || Object.hasOwn(getConfig().secondaryStorage, name);
+  return name === '' || namedEntry(getConfig().secondaryStorage, name) !== undefined;
 }
