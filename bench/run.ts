@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const AREAS = ['files', 'fs-chunks', 'datatable', 'ducklake'];
+const AREAS = ['files', 'fs-chunks', 'datatable', 'ducklake', 'scale'];
 const here = import.meta.dirname;
 const collectOnly = process.argv.includes('--collect');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -22,7 +22,8 @@ for (const area of AREAS.filter((a) => !collectOnly && (only.length === 0 || onl
   if (r.status !== 0) failed = true;
 }
 
-const sections = AREAS.map((a) => join(here, 'results', `${a}.md`))
+// bench/tpcds runs on its own (npm run bench:tpcds, minutes at SF1); its last results are gathered too.
+const sections = [...AREAS, 'tpcds'].map((a) => join(here, 'results', `${a}.md`))
   .filter((f) => existsSync(f))
   .map((f) => readFileSync(f, 'utf8').trim().replace(/^# /gm, '## '));
 writeFileSync(

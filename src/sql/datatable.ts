@@ -44,6 +44,9 @@ export function datatable(name = 'main', opts: DatatableOptions = {}): Datatable
       if (open && (schema === undefined || schemas.ready(`${dt}:${schema}`))) return open.driver.run(statements, context);
       return driver(dt, schema).then((p) => p.run(statements, context));
     },
+    async *stream(statement, options) {
+      yield* (await driver(dt)).stream!(statement, { ...ctx, signal: options.signal }, options);
+    },
   };
   const getEngine = () => engine;
   const fn = templateFunction(getEngine, dialect) as DatatableSqlTemplateFunction;

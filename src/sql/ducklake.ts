@@ -8,10 +8,10 @@ import { MillraceError } from '../errors.js';
 import { cache } from '../runtime.js';
 import type { DucklakeConfig } from './duckdb/config.js';
 import { datatableLibpq } from './datatable.js';
-import { planConventions } from './duckdb/conventions.js';
+import { planConventions, type ConventionsPlan } from './duckdb/conventions.js';
 import { attachDatatable, datatableAlias, lakeAlias, type LakeDriver } from './duckdb/engine.js';
 import { isManagedStorage } from './duckdb/storage-access.js';
-import type { CompiledSql, OpenDriver, Row, RunContext, SqlEngine } from './engine.js';
+import type { CompiledSql, OpenDriver, Row, RunContext, SqlEngine, StreamOptions } from './engine.js';
 import { ENGINES } from './registry.js';
 import { parseName, queryStatement, templateFunction, type DatatableSqlTemplateFunction } from './statement.js';
 
@@ -48,9 +48,14 @@ export function ducklake(name = 'main'): DatatableSqlTemplateFunction {
     run: (statements, signal) => {
       const ctx = { schema, signal };
       if (statements.some((s) => MAY_USE_CONVENTIONS.test(s.text))) return runWithConventions(lake, statements, ctx);
-      const open = drivers.ready(lake);
-      if (open) return open.driver.run(statements, ctx);
+      const ready = drivers.ready(lake);
+      if (ready) return ready.driver.run(statements, ctx);
       return lakeDriver(lake).then((d) => d.run(statements, ctx));
+    },
+    async *stream(statement, options) {
+      const ctx = { schema, signal: options.signal };
+      if (MAY_USE_CONVENTIONS.test(statement.text)) yield* streamWithConventions(lake, statement, ctx, options);
+      else yield* (await lakeDriver(lake)).stream(statement, ctx, options);
     },
   };
   const getEngine = () => engine;
@@ -68,6 +73,18 @@ function lakeDriver(name: string): Promise<LakeDriver> {
 }
 
 async function runWithConventions(lake: string, statements: CompiledSql[], ctx: RunContext): Promise<Row[][]> {
+  const { driver, plan } = await planned(lake, statements);
+  return driver.run(statements, { ...ctx, conventions: plan });
+}
+
+/** `.stream()` of a text that may use the conventions: planned and rewritten as `run` does. */
+async function* streamWithConventions(lake: string, statement: CompiledSql, ctx: RunContext, options: StreamOptions): AsyncGenerator<Row[]> {
+  const { driver, plan } = await planned(lake, [statement]);
+  yield* driver.stream(statement, { ...ctx, conventions: plan }, options);
+}
+
+/** The conventions of a text, with the lakes and datatables it names attached. */
+async function planned(lake: string, statements: CompiledSql[]): Promise<{ driver: LakeDriver; plan: ConventionsPlan }> {
   const plan = planConventions(
     statements.map((s) => s.text),
     { lake, lakeCatalog: lakeAlias, datatableCatalog: datatableAlias, isStorage: isManagedStorage },
@@ -75,5 +92,5 @@ async function runWithConventions(lake: string, statements: CompiledSql[], ctx: 
   const driver = await lakeDriver(lake);
   for (const other of plan.lakes) await lakeDriver(other);
   for (const dt of plan.datatables) await attachDatatable(dt, await datatableLibpq(dt));
-  return driver.run(statements, { ...ctx, conventions: plan });
+  return { driver, plan };
 }

@@ -26,10 +26,15 @@ export type Dialect = {
 /** Per-run settings a driver honours: the schema unqualified names resolve in, the role, cancellation. */
 export type RunContext = { schema?: string; role?: string; signal?: AbortSignal };
 
+/** How `.stream()` reads: rows fetched `batchSize` at a time (at least), cancelled by `signal`. */
+export type StreamOptions = { batchSize: number; signal?: AbortSignal };
+
 /** A driver only executes: compiled statements in, rows out (one array per statement), typed errors. */
 export interface SqlDriver {
   /** Runs the statements in order, on one connection, in one transaction when there are several. */
   run(statements: CompiledSql[], ctx: RunContext): Promise<Row[][]>;
+  /** One statement's rows in batches, holding one connection until the last batch or an early `return()`. */
+  stream?(statement: CompiledSql, ctx: RunContext, options: StreamOptions): AsyncIterable<Row[]>;
 }
 
 /** How a libpq client (DuckDB's postgres extension) reaches a database millrace opened. */
@@ -50,4 +55,6 @@ export interface SqlEngine {
   readonly dialect: Dialect;
   /** Runs the statements in order, on one connection, in one transaction when there are several. */
   run(statements: CompiledSql[], signal?: AbortSignal): Promise<Row[][]>;
+  /** One statement's rows in batches (see SqlDriver.stream). */
+  stream?(statement: CompiledSql, options: StreamOptions): AsyncIterable<Row[]>;
 }

@@ -1,5 +1,6 @@
 import { MillraceError } from '../errors.js';
 import type { CompiledSql, Dialect, Row, SqlEngine } from './engine.js';
+import type { StreamOptions } from './engine.js';
 import { findPlaceholders } from './lexer.js';
 import { compile, Fragment, FRAGMENT, raw, ident, type RawSql, type Identifier } from './template.js';
 
@@ -51,6 +52,12 @@ export interface SqlStatement<T = Row> {
   fetchOne(params?: Omit<FetchParams<'last_statement_first_row'>, 'resultCollection'>): Promise<T | null>;
   fetchOneScalar(params?: Omit<FetchParams<'last_statement_first_row_scalar'>, 'resultCollection'>): Promise<T[keyof T] | null>;
   execute(params?: Omit<FetchParams<'last_statement_first_row'>, 'resultCollection'>): Promise<void>;
+  /**
+   * The rows one at a time, read `batchSize` (default 1000) at a time with bounded memory: a cursor on
+   * PostgreSQL, DuckDB's streaming result. One statement only. Leaving the loop early (`break`,
+   * `return`, an exception) gives the connection back at once.
+   */
+  stream(options?: Partial<StreamOptions>): AsyncGenerator<T, void, undefined>;
 }
 
 export interface SqlTemplateFunction {
@@ -65,6 +72,8 @@ export interface DatatableSqlTemplateFunction extends SqlTemplateFunction {
   /** `$1`-style SQL with positional parameters. */
   query<T = Row>(text: string, ...params: unknown[]): SqlStatement<T>;
 }
+
+const DEFAULT_BATCH_SIZE = 1000;
 
 class Statement<T> implements SqlStatement<T> {
   #compiled: CompiledSql | undefined;
@@ -107,6 +116,20 @@ class Statement<T> implements SqlStatement<T> {
 
   async execute(params: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#run(params, 'last_statement_all_rows');
+  }
+
+  async *stream(options: Partial<StreamOptions> = {}): AsyncGenerator<T, void, undefined> {
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new MillraceError('InvalidArgument', `stream(): batchSize must be a positive integer, got ${String(batchSize)}`);
+    const statements = (this.#statements ??= this.#dialect.split(this.compiled()));
+    if (statements.length !== 1) {
+      throw new MillraceError('InvalidArgument', statements.length === 0 ? 'Empty SQL statement' : `stream() reads one statement; this SQL has ${statements.length}: run the others with execute()`);
+    }
+    const engine = await this.#engine();
+    if (!engine.stream) throw new MillraceError('Unsupported', 'This engine cannot stream rows');
+    for await (const rows of engine.stream(statements[0]!, { batchSize, signal: options.signal })) {
+      for (const row of rows) yield row as T;
+    }
   }
 
   /** The one async step of every fetch: no await on an engine that is already there, no extra promise around its result. */

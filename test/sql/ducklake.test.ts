@@ -224,8 +224,10 @@ describe('errors', () => {
       [sql`SELECT ${[300, 2]}::TINYINT[]`.fetch(), ['300']],
       [sql`SELECT ${2 ** 60}::INTEGER`.fetch(), ['1152921504606846976']],
     ];
-    for (const [p, values] of cases) {
-      const e = (await caught(p)) as SqlError;
+    // Concurrent statements run on connections of their own and settle in any order: catch them all now.
+    const errors = cases.map(([p, values]) => [caught(p), values] as const);
+    for (const [p, values] of errors) {
+      const e = (await p) as SqlError;
       expect(e).toBeInstanceOf(SqlError);
       expect(e.sqlState).toBe('Conversion');
       expect(e.message).toContain('***');

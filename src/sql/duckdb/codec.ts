@@ -88,6 +88,82 @@ export function convertRows(api: Api, reader: DuckDBApi.DuckDBResultReader): Row
   });
 }
 
+/** A result's rows, read chunk by chunk; see `appendRows`. */
+export async function readRows(api: Api, result: DuckDBApi.DuckDBResult): Promise<Row[]> {
+  const names = result.deduplicatedColumnNames();
+  const types = result.columnTypes();
+  const rows: Row[] = [];
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return rows;
+    appendRows(api, chunk, names, types, rows);
+  }
+}
+
+/**
+ * One chunk's rows as plain objects, converted column by column: numbers, strings, BIGINTs and
+ * narrow DECIMALs straight from the vector, with no DuckDBValue object per value; every other
+ * type through the same converter as `convertRows`. `types` are the result's (they keep aliases
+ * such as JSON, the chunk's vectors do not).
+ */
+export function appendRows(api: Api, chunk: DuckDBApi.DuckDBDataChunk, names: readonly string[], types: readonly DuckDBApi.DuckDBType[], rows: Row[]): void {
+  const n = chunk.rowCount;
+  const columns = names.map((_, c) => readColumn(api, chunk.getColumnVector(c), types[c]!, n));
+  // Every row starts as a copy of one template with all the columns (one object shape, sized once),
+  // then its values are stored into properties that already exist.
+  const template: Row = {};
+  // defineProperty: a column named __proto__ is an own property like any other, never the row's prototype.
+  for (const name of names) Object.defineProperty(template, name, { value: null, enumerable: true, writable: true, configurable: true });
+  const width = names.length;
+  for (let i = 0; i < n; i++) {
+    const row: Row = { ...template };
+    for (let c = 0; c < width; c++) row[names[c]!] = columns[c]![i];
+    rows.push(row);
+  }
+}
+
+function readColumn(api: Api, vector: DuckDBApi.DuckDBVector, type: DuckDBApi.DuckDBType, n: number): unknown[] {
+  const T = api.DuckDBTypeId;
+  const out = new Array<unknown>(n);
+  switch (type.alias === undefined ? type.typeId : -1) {
+    case T.BOOLEAN:
+    case T.TINYINT:
+    case T.SMALLINT:
+    case T.INTEGER:
+    case T.UTINYINT:
+    case T.USMALLINT:
+    case T.UINTEGER:
+    case T.FLOAT:
+    case T.DOUBLE:
+    case T.VARCHAR:
+      for (let i = 0; i < n; i++) out[i] = vector.getItem(i);
+      return out;
+    case T.BIGINT:
+    case T.UBIGINT:
+      for (let i = 0; i < n; i++) {
+        const b = vector.getItem(i) as bigint | null;
+        out[i] = b === null ? null : b <= 9007199254740991n && b >= -9007199254740991n ? Number(b) : b;
+      }
+      return out;
+    case T.DECIMAL: {
+      const { width, scale } = type as DuckDBApi.DuckDBDecimalType;
+      if (width > 15) break;
+      // The scaled integer is exact below 10^15 and so is 10^scale: their quotient is the decimal's nearest double, as Number(text) is.
+      const scaled = vector as unknown as { getScaledValue(i: number): number | bigint | null };
+      const divisor = 10 ** scale;
+      for (let i = 0; i < n; i++) {
+        const v = scaled.getScaledValue(i);
+        out[i] = v === null ? null : Number(v) / divisor;
+      }
+      return out;
+    }
+  }
+  converter ??= (ownStructEntries(api), makeConverter(api));
+  const c = converter;
+  for (let i = 0; i < n; i++) out[i] = c(vector.getItem(i), type, c);
+  return out;
+}
+
 /**
  * node-api builds a STRUCT value's entries with `entries[name] = value`: a field named `__proto__`
  * would become the entries' prototype, or vanish when its value is not an object. Structs with such

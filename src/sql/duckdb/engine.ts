@@ -1,22 +1,27 @@
 /**
  * The DuckDB engine for DuckLakes: each lake is attached once to the process's DuckDB (as
  * `lake_<name>`) with its data in a millrace storage, each datatable a text attaches as
- * `datatable_<name>`; every schema gets its own connection so `USE` never leaks between callers.
+ * `datatable_<name>`; every schema gets its own small pool of connections so `USE` never leaks
+ * between callers.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { getConfig } from '../../config.js';
 import { MillraceError, sanitizedCause, scrub } from '../../errors.js';
 import { parseS3Object } from '../../s3object.js';
-import { cache, Cache } from '../../runtime.js';
-import type { CompiledSql, Engine, LibpqTarget, Row, RunContext, SqlDriver } from '../engine.js';
+import { cache } from '../../runtime.js';
+import type { CompiledSql, Engine, LibpqTarget, Row, RunContext, SqlDriver, StreamOptions } from '../engine.js';
 import { quoteIdent } from '../template.js';
 import { catalogTarget, type DucklakeConfig } from './config.js';
 import { duckdbDialect } from './dialect.js';
 import { DuckDBEngine } from './driver.js';
 import type { ConventionsPlan } from './conventions.js';
+import { SessionPool } from './pool.js';
 import { getDuckDB, sqlLiteral, type Connection, type DuckDB } from './instance.js';
 import { objectLocation, storageAccess } from './storage-access.js';
+
+/** DuckLake's commit retries when the config sets none (see the README, Concurrent writers). */
+const COMMIT_RETRIES = { ducklake_max_retry_count: 100, ducklake_retry_wait_ms: 20, ducklake_retry_backoff: 1.2 };
 
 /** The DuckDB catalog name a lake is attached as: `lake_main`, `lake_<name>`. */
 export function lakeAlias(name: string): string {
@@ -28,17 +33,18 @@ export const duckdbEngine: Engine<DucklakeConfig, LakeDriver> = {
   async open(lake, _label, name) {
     const db = await getDuckDB();
     await attach(db, name, lake);
-    // Connections close with the instance (the process's DuckDB, see instance.ts).
-    return { driver: new LakeDriver(db, name), close: async () => undefined };
+    const driver = new LakeDriver(db, name);
+    // Connections also close with the instance (the process's DuckDB, see instance.ts).
+    return { driver, close: async () => driver.close() };
   },
 };
 
 /** A run of a lake's statements, with the conventions read from their text (see conventions.ts). */
 export type LakeRunContext = RunContext & { conventions?: ConventionsPlan };
 
-/** A lake's connections, one per schema, each opened once. */
+/** A lake's connections: a small pool per schema, so concurrent statements run at the same time. */
 export class LakeDriver implements SqlDriver {
-  readonly #sessions = new Cache<DuckDBEngine>();
+  readonly #pools = new Map<string, SessionPool<DuckDBEngine>>();
 
   constructor(
     readonly db: DuckDB,
@@ -47,44 +53,88 @@ export class LakeDriver implements SqlDriver {
 
   run(statements: CompiledSql[], ctx: LakeRunContext): Promise<Row[][]> {
     if (ctx.conventions) return this.#runPlanned(statements, ctx, ctx.conventions);
-    return this.session(ctx.schema).then((s) => s.run(statements, ctx.signal));
+    return this.pool(ctx.schema).use((s) => s.run(statements, ctx.signal));
   }
 
-  async #runPlanned(statements: CompiledSql[], ctx: LakeRunContext, plan: ConventionsPlan): Promise<Row[][]> {
-    const urls: string[] = [];
-    for (const o of plan.objects) urls.push(sqlLiteral(await objectLocation(this.db, parseS3Object(o.storage ? { s3: o.key, storage: o.storage } : { s3: o.key }))));
-    const texts = plan.render(urls);
-    const rewritten = statements.map((s, i) => ({ text: texts[i]!, params: s.params }));
+  /** A connection of the pool for the stream alone, given back when it ends or the caller stops reading. */
+  async *stream(statement: CompiledSql, ctx: LakeRunContext, options: StreamOptions): AsyncGenerator<Row[]> {
+    const plan = ctx.conventions;
+    const s = plan ? (await this.#render([statement], plan))[0]! : statement;
     try {
-      if (plan.temporary) {
-        // Its temporary tables live as long as the text, as in Windmill, where each script has its own DuckDB.
-        const conn = await this.db.connect();
+      if (plan?.temporary) {
+        const session = await this.session(ctx.schema);
         try {
-          await this.setUp(conn, ctx.schema);
-          return await new DuckDBEngine(conn).run(rewritten, ctx.signal);
+          yield* session.stream(s, { ...options, signal: ctx.signal });
         } finally {
-          conn.close();
+          session.close();
         }
+        return;
       }
-      const session = await this.session(ctx.schema);
-      return await session.run(rewritten, ctx.signal, plan.uses ? useStatement(this.name, ctx.schema) : undefined);
+      const pool = this.pool(ctx.schema);
+      const session = await pool.acquire();
+      try {
+        yield* session.stream(s, { ...options, signal: ctx.signal });
+      } finally {
+        if (plan?.uses) await session.connection.raw.run(useStatement(this.name, ctx.schema)).catch(() => undefined);
+        pool.release(session);
+      }
     } catch (e) {
       throw readOnlyDatatable(e);
     }
   }
 
-  /** The connection that has `USE`d this lake (and schema). */
-  session(schema: string | undefined): Promise<DuckDBEngine> {
-    return this.#sessions.get(schema ?? '', async () => {
-      const conn = await this.db.connect();
-      try {
-        await this.setUp(conn, schema);
-      } catch (e) {
-        conn.close();
-        throw e;
+  async #runPlanned(statements: CompiledSql[], ctx: LakeRunContext, plan: ConventionsPlan): Promise<Row[][]> {
+    const rewritten = await this.#render(statements, plan);
+    try {
+      if (plan.temporary) {
+        // Its temporary tables live as long as the text, as in Windmill, where each script has its own DuckDB.
+        const session = await this.session(ctx.schema);
+        try {
+          return await session.run(rewritten, ctx.signal);
+        } finally {
+          session.close();
+        }
       }
-      return new DuckDBEngine(conn);
-    });
+      const after = plan.uses ? useStatement(this.name, ctx.schema) : undefined;
+      return await this.pool(ctx.schema).use((s) => s.run(rewritten, ctx.signal, after));
+    } catch (e) {
+      throw readOnlyDatatable(e);
+    }
+  }
+
+  /** The statements with the conventions' rewriting applied (`'s3://storage/key'` literals as the storages' URLs). */
+  async #render(statements: CompiledSql[], plan: ConventionsPlan): Promise<CompiledSql[]> {
+    const urls: string[] = [];
+    for (const o of plan.objects) urls.push(sqlLiteral(await objectLocation(this.db, parseS3Object(o.storage ? { s3: o.key, storage: o.storage } : { s3: o.key }))));
+    const texts = plan.render(urls);
+    return statements.map((s, i) => ({ text: texts[i]!, params: s.params }));
+  }
+
+  pool(schema: string | undefined): SessionPool<DuckDBEngine> {
+    const key = schema ?? '';
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      pool = new SessionPool(() => this.session(schema));
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** One connection set up for this lake and schema (`setUp`): the pool's, or a text's own when it creates temporary tables. */
+  async session(schema: string | undefined): Promise<DuckDBEngine> {
+    const conn = await this.db.connect();
+    try {
+      await this.setUp(conn, schema);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    return new DuckDBEngine(conn);
+  }
+
+  close(): void {
+    for (const pool of this.#pools.values()) pool.close();
+    this.#pools.clear();
   }
 
   /**
@@ -153,6 +203,9 @@ async function attach(db: DuckDB, name: string, lake: DucklakeConfig): Promise<v
   const { duckdb } = getConfig();
   await db.loadExtension('ducklake');
   await db.applySettings(duckdb.settings);
+  // Statements of one process commit concurrently (the pool), and conflicting commits are retried by DuckLake:
+  // its default of 10 quick retries runs out under a few hundred concurrent inserts. The user's settings win.
+  await db.applySettings(Object.fromEntries(Object.entries(COMMIT_RETRIES).filter(([k]) => duckdb.settings?.[k] === undefined)));
   const { target, extension, secrets } = catalogTarget(lake.catalog);
   if (extension) await db.loadExtension(extension);
   if (lake.catalog.type !== 'postgresql') await mkdir(dirname(lake.catalog.path), { recursive: true });

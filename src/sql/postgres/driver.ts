@@ -8,10 +8,11 @@ import type { Sql, TransactionSql, Options, PostgresType } from 'postgres';
 type PostgresModule = typeof import('postgres');
 import { aborted, MillraceError, sanitizedCause, SqlError, scrub, type ErrorCode } from '../../errors.js';
 import { importBackend } from '../../lazy.js';
-import type { CompiledSql, Row, RunContext, SqlDriver } from '../engine.js';
+import type { CompiledSql, Row, RunContext, SqlDriver, StreamOptions } from '../engine.js';
 import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
 import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
+import { streamRows } from './stream.js';
 import { TYPES } from './types.js';
 import { cancelWhenRunning, connectionLost, isConnectionLoss, runAbortable } from './faults.js';
 
@@ -156,6 +157,12 @@ export class PostgresPool implements SqlDriver {
       this.#leave();
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** One statement's rows from a cursor, on a connection of this pool (see stream.ts). */
+  stream(statement: CompiledSql, ctx: RunContext, options: StreamOptions): AsyncGenerator<Row[]> {
+    const hooks = { enter: () => this.#enter(), leave: () => this.#leave(), error: (e: unknown, text: string, inPrelude: boolean) => this.#error(e, text, ctx, [statement], inPrelude) };
+    return streamRows(this.#sql, statement, typedParams(this.#sql, statement), ctx, options, hooks);
   }
 
   async close(): Promise<void> {
