@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { alternatingPairs, median } from './pairs.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -40,18 +41,6 @@ async function drain(stream: AsyncIterable<Uint8Array>): Promise<number> {
   for await (const c of stream) n += c.byteLength;
   return n;
 }
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -131,17 +120,8 @@ async function phaseChild(phase: Phase, endPoint: string): Promise<void> {
     await run(rawSdk, `raw-warmup${i}`);
     await run(ours, `ours-warmup${i}`);
   }
-  const t = { ours: [] as number[], raw: [] as number[], oursCpu: [] as number[], rawCpu: [] as number[] };
-  for (let i = 0; i < rounds; i++) {
-    const order = i % 2 === 0 ? (['ours', 'raw'] as const) : (['raw', 'ours'] as const);
-    for (const who of order) {
-      const cpu = process.cpuUsage();
-      t[who].push(await time(() => run(who === 'ours' ? ours : rawSdk, `${who}-${i}`)));
-      const used = process.cpuUsage(cpu);
-      t[`${who}Cpu`].push((used.user + used.system) / 1000);
-    }
-  }
-  process.stdout.write(JSON.stringify(t) + '\n');
+  const { ms, cpuMs } = await alternatingPairs(rounds, ['ours', 'raw'], (who, i) => run(who === 'ours' ? ours : rawSdk, `${who}-${i}`));
+  process.stdout.write(JSON.stringify({ ours: ms.ours, raw: ms.raw, oursCpu: cpuMs.ours, rawCpu: cpuMs.raw }) + '\n');
   await close();
 }
 

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configure, writeS3File } from '../src/entries/s3.js';
 import { close } from '../src/runtime.js';
+import { alternatingPairs, median } from './pairs.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -51,43 +52,16 @@ async function raw(i: number): Promise<void> {
   await new Promise<void>((done, fail) => out.end((e?: Error | null) => (e ? fail(e) : done())));
 }
 
-async function time(fn: () => Promise<void>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 // One unmeasured round per side, then pairs.
 await millrace(-1);
 await raw(-1);
-const times = { millrace: [] as number[], raw: [] as number[] };
-const ratios: number[] = [];
-for (let p = 0; p < PAIRS; p++) {
-  const m = () => time(() => millrace(p));
-  const r = () => time(() => raw(p));
-  let tm: number;
-  let tr: number;
-  if (p % 2 === 0) {
-    tm = await m();
-    tr = await r();
-  } else {
-    tr = await r();
-    tm = await m();
-  }
+const { ms: times } = await alternatingPairs(PAIRS, ['millrace', 'raw'], (who, p) => (who === 'millrace' ? millrace(p) : raw(p)), (p, { millrace: tm, raw: tr }) => {
   if (statSync(join(root, 'm', `${p}.bin`)).size !== TOTAL || statSync(join(root, `raw-${p}.bin`)).size !== TOTAL) throw new Error('short write');
   rmSync(join(root, 'm', `${p}.bin`));
   rmSync(join(root, `raw-${p}.bin`));
-  times.millrace.push(tm);
-  times.raw.push(tr);
-  ratios.push(tm / tr);
   console.log(`pair ${p + 1}/${PAIRS}: millrace ${tm.toFixed(0)} ms, raw ${tr.toFixed(0)} ms, ratio ${(tm / tr).toFixed(3)}`);
-}
+});
+const ratios = times.millrace.map((tm, p) => tm / times.raw[p]!);
 await close();
 rmSync(root, { recursive: true, force: true });
 

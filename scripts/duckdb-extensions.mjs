@@ -17,8 +17,8 @@
  * `--cache DIR` (or MILLRACE_WHEEL_CACHE) downloaded wheels are kept there and reused once their
  * sha256 matches PyPI's.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
@@ -119,6 +119,22 @@ async function findWheel(name, version, platform) {
   return { filename: wheel.filename, url: wheel.url, sha256: wheel.digests.sha256 };
 }
 
+/**
+ * Writes a file under a name of this process's own and renames it into place: an interrupted run
+ * never leaves a half-written file, and processes provisioning at once (test files, workers) never
+ * rename each other's temp file away.
+ */
+function writeAtomically(path, bytes) {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
+  try {
+    writeFileSync(temp, bytes);
+    renameSync(temp, path);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  }
+}
+
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 /** The wheel's bytes, from the cache when a cached copy has PyPI's sha256, else downloaded and checked. */
@@ -133,8 +149,7 @@ async function wheelBytes(wheel, cache) {
   if (actual !== wheel.sha256) throw new Error(`${wheel.filename}: sha256 ${actual} is not PyPI's ${wheel.sha256}`);
   if (cached) {
     mkdirSync(cache, { recursive: true });
-    writeFileSync(`${cached}.partial`, bytes);
-    renameSync(`${cached}.partial`, cached);
+    writeAtomically(cached, bytes);
   }
   return bytes;
 }
@@ -190,8 +205,7 @@ export async function provision(options = {}) {
     if (!extension) throw new Error(`${wheel.filename} has no ${inner}`);
     mkdirSync(target, { recursive: true });
     // Rename into place last, so an interrupted run never leaves a half-written extension.
-    writeFileSync(`${dest}.partial`, extension);
-    renameSync(`${dest}.partial`, dest);
+    writeAtomically(dest, extension);
     report.push({ name, status: 'installed', path: dest });
   }
   return { dir, version, platform, extensions: report };

@@ -3,7 +3,6 @@
  * cancels fired at random moments, and a server restart (on a private cluster, stopped and started here).
  */
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,45 +11,13 @@ import { close } from '../src/runtime.js';
 import { datatable } from '../src/sql/datatable.js';
 import { MillraceError } from '../src/errors.js';
 import { freshDatabase } from './setup/pgdb.js';
+import { freePort } from './setup/postgres.js';
 import { privateCluster } from './helpers/pg-cluster.js';
-import { spawn } from 'node:child_process';
-
-/** A fixture script in its own process: what kills or hangs a process shows there. */
-function runFixture(fixture: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | string | null; out: any; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `test/fixtures/${fixture}`, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(killer);
-      let out: unknown;
-      try {
-        out = JSON.parse(stdout.trim().split('\n').pop()!);
-      } catch {
-        out = undefined;
-      }
-      resolve({ code: code ?? signal, out, stderr });
-    });
-  });
-}
+import { runFixture } from './helpers/fixture.js';
 
 process.env.MILLRACE_HOME = mkdtempSync(join(tmpdir(), 'millrace-dt-faults-'));
 
 let url: string;
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Settles within `ms` or reports that it did not. */
 function settleWithin<T>(p: Promise<T>, ms: number): Promise<{ ok: T } | { error: unknown } | 'pending'> {
@@ -62,7 +29,7 @@ function settleWithin<T>(p: Promise<T>, ms: number): Promise<{ ok: T } | { error
 
 beforeAll(async () => {
   url = await freshDatabase(inject('pgUrl'), 'millrace_faults');
-  await configure({ datatables: { main: url, admin: url, down: `postgres://postgres@127.0.0.1:${await closedPort()}/nothing` } });
+  await configure({ datatables: { main: url, admin: url, down: `postgres://postgres@127.0.0.1:${await freePort()}/nothing` } });
 });
 
 afterAll(async () => {
@@ -143,7 +110,7 @@ describe('a server restart', () => {
       const rounds: unknown[] = [];
       for (const mode of ['fast', 'immediate', 'fast'] as const) {
         const ready = join(mkdtempSync(join(tmpdir(), 'millrace-restart-')), 'ready');
-        const child = runFixture('restart-loops.ts', [cluster.url, '6000', ready], 180_000);
+        const child = runFixture('restart-loops.ts', [cluster.url, '6000', ready]);
         // Restart once the loops are running (starting the child takes long on a loaded machine).
         for (let i = 0; i < 1200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 100));
         await new Promise((r) => setTimeout(r, 1500));

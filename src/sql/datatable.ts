@@ -76,13 +76,18 @@ async function driver(name: string, schema?: string): Promise<SqlDriver> {
   return d;
 }
 
+/** Each datatable's libpq target, found answering once per process (not on every ATTACH); a failed probe is not kept. */
+const libpqTargets = cache<LibpqTarget>();
+
 /** How DuckDB's postgres extension reaches a datatable (`ATTACH 'datatable://name'` in ducklake()); opens it if needed. */
-export async function datatableLibpq(name: string): Promise<LibpqTarget> {
-  const d = await drivers.get(name, () => openDriver(name));
-  // The embedded database is served from its first connection on: make sure it is.
-  await d.driver.run([{ text: 'SELECT 1', params: [] }], {});
-  if (!d.libpq) throw new MillraceError('Unsupported', `datatable ${JSON.stringify(name)} cannot be attached to DuckDB`);
-  return d.libpq;
+export function datatableLibpq(name: string): Promise<LibpqTarget> {
+  return libpqTargets.get(name, async () => {
+    const d = await drivers.get(name, () => openDriver(name));
+    // The embedded database is served from its first connection on: make sure it is.
+    await d.driver.run([{ text: 'SELECT 1', params: [] }], {});
+    if (!d.libpq) throw new MillraceError('Unsupported', `datatable ${JSON.stringify(name)} cannot be attached to DuckDB`);
+    return d.libpq;
+  });
 }
 
 async function openDriver(name: string): Promise<OpenDriver> {

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { close, configure, MillraceError, type MillraceConfig } from '../../src/index.js';
 
 /** The extensions `npm run extensions` (the pretest step) provisioned into the repo's millrace home. */
 export const EXTENSION_DIR = process.env.MILLRACE_TEST_EXTENSION_DIR ?? resolve(__dirname, '..', '..', '.millrace', 'duckdb-extensions');
@@ -22,6 +24,31 @@ export function freshHome(tag: string): string {
   const home = mkdtempSync(join(tmpdir(), `millrace-${tag}-`));
   process.env.MILLRACE_HOME = home;
   return home;
+}
+
+/**
+ * A test file's embedded lake: a fresh home now, then the provisioned extensions configured (with what
+ * `more` adds, e.g. datatables) before its tests and close() after them. Returns the home.
+ */
+export function embeddedLake(tag: string, more: () => Promise<MillraceConfig> | MillraceConfig = () => ({})): string {
+  const home = freshHome(tag);
+  beforeAll(async () => {
+    const extensionDirectory = await ensureExtensions();
+    await configure({ ...(await more()), duckdb: { extensionDirectory } });
+  });
+  afterAll(() => close());
+  return home;
+}
+
+/** The MillraceError `p` rejects with (failing the test when it resolves or rejects with anything else). */
+export async function caught(p: Promise<unknown>): Promise<MillraceError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(MillraceError);
+    return e as MillraceError;
+  }
+  throw new Error('expected an error');
 }
 
 export type S3Info = { endPoint: string; accessKey: string; secretKey: string; region: string };

@@ -6,8 +6,9 @@
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { close, configure, ducklake, listS3Files, loadS3File, MillraceError, statS3File, writeS3File } from '../../src/index.js';
+import { close, configure, ducklake, listS3Files, loadS3File, statS3File, writeS3File } from '../../src/index.js';
 import { ensureExtensions } from '../helpers/ducklake.js';
+import { caught } from '../helpers/ducklake.js';
 import { BACKENDS, freshHome, newStorage, type BackendKind } from '../helpers/storage.js';
 
 freshHome('sec-duckdb-urls');
@@ -30,16 +31,6 @@ afterAll(async () => {
   await close();
   await new Promise((resolve) => listener.close(resolve));
 });
-
-async function caught(p: Promise<unknown>): Promise<MillraceError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MillraceError);
-    return e as MillraceError;
-  }
-  throw new Error('expected an error');
-}
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

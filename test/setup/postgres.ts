@@ -17,7 +17,8 @@ declare module 'vitest' {
   }
 }
 
-function pgBin(name: string): string {
+/** The newest installed PostgreSQL's `name` binary (Debian keeps them off PATH), else `name` from PATH. */
+export function pgBin(name: string): string {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
@@ -26,7 +27,8 @@ function pgBin(name: string): string {
   return name;
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

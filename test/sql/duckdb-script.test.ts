@@ -2,27 +2,12 @@
  * runDuckDBScript(): Windmill DuckDB scripts (`-- $name (type)` headers, `$name` parameters)
  * on the embedded lake, bound as parameters.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { close, configure, ducklake, duckdbScriptArgs, MillraceError, runDuckDBScript, writeS3File } from '../../src/index.js';
-import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
+import { describe, expect, it } from 'vitest';
+import { ducklake, duckdbScriptArgs, runDuckDBScript, writeS3File } from '../../src/index.js';
+import { caught, embeddedLake } from '../helpers/ducklake.js';
 import { SCRIPT } from '../../examples/u7-sentiment-script.js';
 
-freshHome('script');
-
-beforeAll(async () => {
-  await configure({ duckdb: { extensionDirectory: await ensureExtensions() } });
-});
-afterAll(() => close());
-
-async function caught(p: Promise<unknown>): Promise<MillraceError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MillraceError);
-    return e as MillraceError;
-  }
-  throw new Error('expected an error');
-}
+embeddedLake('script');
 
 const MESSAGES = `-- $messages (json)
 -- $min_sentiment (double) = 0.5

@@ -8,23 +8,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { close, configure, datatable, ducklake, listS3Files, loadS3File, MillraceError, writeS3File } from '../../src/index.js';
-import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
+import { close, configure, datatable, ducklake, listS3Files, loadS3File, writeS3File } from '../../src/index.js';
+import { caught, ensureExtensions, freshHome } from '../helpers/ducklake.js';
 import { freshDatabase } from '../setup/pgdb.js';
 import { planConventions } from '../../src/sql/duckdb/conventions.js';
 import { main as sentiment, SCRIPT } from '../../examples/u7-sentiment-script.js';
 
 const home = freshHome('dlconventions');
-
-async function caught(p: Promise<unknown>): Promise<MillraceError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MillraceError);
-    return e as MillraceError;
-  }
-  throw new Error('expected an error');
-}
 
 let pgUrl = '';
 

@@ -6,29 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { configure, close, ducklake, getConfig, isMillraceError, listS3Files, MillraceError, SqlError } from '../../src/index.js';
-import { createBucket, ensureExtensions, freshHome } from '../helpers/ducklake.js';
+import { describe, expect, inject, it } from 'vitest';
+import { configure, close, ducklake, getConfig, isMillraceError, listS3Files, SqlError } from '../../src/index.js';
+import { caught, createBucket, embeddedLake, EXTENSION_DIR } from '../helpers/ducklake.js';
 import { HOSTILE } from '../helpers/hostile.js';
 
-const home = freshHome('ducklake');
-let extensionDirectory = '';
-
-beforeAll(async () => {
-  extensionDirectory = await ensureExtensions();
-  await configure({ duckdb: { extensionDirectory } });
-});
-afterAll(() => close());
-
-async function caught(p: Promise<unknown>): Promise<MillraceError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MillraceError);
-    return e as MillraceError;
-  }
-  throw new Error('expected an error');
-}
+const home = embeddedLake('ducklake');
 
 describe('embedded default', () => {
   it('main has a DuckDB-file catalog in MILLRACE_HOME and its data under ducklake/main/ in the default storage', async () => {
@@ -271,7 +254,7 @@ describe('bad configuration (each in a child process, so this file keeps its lak
   function child(scenario: string, env: Record<string, string> = {}) {
     const started = Date.now();
     const r = spawnSync(process.execPath, ['--import', 'tsx', runner, scenario], {
-      env: { ...process.env, MILLRACE_HOME: mkdtempSync(join(tmpdir(), 'millrace-dlchild-')), EXT_DIR: extensionDirectory, ...env },
+      env: { ...process.env, MILLRACE_HOME: mkdtempSync(join(tmpdir(), 'millrace-dlchild-')), EXT_DIR: EXTENSION_DIR, ...env },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -327,7 +310,7 @@ describe('lifecycle', () => {
   });
 
   it('configure() drops the instance and its lakes', async () => {
-    await configure({ duckdb: { extensionDirectory, settings: { threads: 1 } } });
+    await configure({ duckdb: { extensionDirectory: EXTENSION_DIR, settings: { threads: 1 } } });
     expect(await ducklake()`SELECT current_setting('threads') AS t`.fetchOneScalar()).toBe(1);
     expect(isMillraceError(await caught(ducklake()`SELECT * FROM nope`.fetch()), 'Sql')).toBe(true);
   });

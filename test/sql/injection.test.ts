@@ -3,29 +3,13 @@
  * through datatable() (PostgreSQL) and ducklake() (DuckDB), are stored and read back verbatim,
  * and the table beside them survives.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { close, configure, datatable, ducklake, MillraceError, type SqlTemplateFunction } from '../../src/index.js';
-import { ensureExtensions, freshHome } from '../helpers/ducklake.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { datatable, ducklake, MillraceError, type SqlTemplateFunction } from '../../src/index.js';
+import { caught, embeddedLake } from '../helpers/ducklake.js';
 import { HOSTILE, HOSTILE_NAMES } from '../helpers/hostile.js';
 import { freshDatabase } from '../setup/pgdb.js';
 
-freshHome('injection');
-
-beforeAll(async () => {
-  const url = await freshDatabase(inject('pgUrl'), 'millrace_injection');
-  await configure({ datatables: { main: url }, duckdb: { extensionDirectory: await ensureExtensions() } });
-});
-afterAll(() => close());
-
-async function caught(p: Promise<unknown>): Promise<MillraceError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MillraceError);
-    return e as MillraceError;
-  }
-  throw new Error('expected an error');
-}
+embeddedLake('injection', async () => ({ datatables: { main: await freshDatabase(inject('pgUrl'), 'millrace_injection') } }));
 
 type EngineCase = {
   name: string;

@@ -1,0 +1,34 @@
+/**
+ * The extension provisioner (`npx millrace-duckdb-extensions`, the pretest step) run by several
+ * processes at once on one fresh folder, as test files, CI jobs and workers starting together do:
+ * each must succeed and leave whole, loadable extensions, with no temp file behind.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+
+const script = resolve(import.meta.dirname, '..', 'scripts', 'duckdb-extensions.mjs');
+const cache = resolve(import.meta.dirname, '..', '.cache', 'duckdb-wheels');
+const dir = mkdtempSync(join(tmpdir(), 'millrace-provision-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function provision(): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [script, '--quiet', '--dir', dir, '--cache', cache, '--only', 'httpfs,sqlite,postgres'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('close', (code) => done({ code, stderr }));
+  });
+}
+
+test('four processes provisioning one fresh folder at once all succeed', { timeout: 180_000 }, async () => {
+  const runs = await Promise.all([provision(), provision(), provision(), provision()]);
+  expect(runs.map((r) => r.stderr)).toEqual(['', '', '', '']);
+  expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+  const [version] = readdirSync(dir);
+  const [platform] = readdirSync(join(dir, version!));
+  // Each process verified (LOAD with signatures checked) what it found; nothing half-written is left.
+  expect(readdirSync(join(dir, version!, platform!)).sort()).toEqual(['httpfs.duckdb_extension', 'postgres_scanner.duckdb_extension', 'sqlite_scanner.duckdb_extension']);
+});
