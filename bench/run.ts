@@ -22,8 +22,9 @@ for (const area of AREAS.filter((a) => !collectOnly && (only.length === 0 || onl
   if (r.status !== 0) failed = true;
 }
 
-// bench/tpcds runs on its own (npm run bench:tpcds, minutes at SF1); its last results are gathered too.
-const sections = [...AREAS, 'tpcds'].map((a) => join(here, 'results', `${a}.md`))
+// bench/tpcds runs on its own (npm run bench:tpcds, minutes at SF1); its last results are gathered too, and the
+// reshape's before/after table (bench/results/reshape.md, written by hand from the runs it names).
+const sections = [...AREAS, 'tpcds', 'reshape'].map((a) => join(here, 'results', `${a}.md`))
   .filter((f) => existsSync(f))
   .map((f) => readFileSync(f, 'utf8').trim().replace(/^# /gm, '## '));
 writeFileSync(
