@@ -12,6 +12,7 @@ import type { CompiledSql, Row, RunContext, SqlDriver } from '../engine.js';
 import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
 import type { PostgresConfig } from './config.js';
+import { ParamPlans, planKey, RESTART } from './params.js';
 import { TYPES } from './types.js';
 
 export type { RunContext } from '../engine.js';
@@ -32,6 +33,7 @@ const CONNECT_TIMEOUT_S = 10;
 export class PostgresPool implements SqlDriver {
   readonly #sql: Sql<Record<string, PostgresType>>;
   readonly #label: string;
+  readonly #plans = new ParamPlans(); // the parameter types the server told, per statement text
   /** Open sockets: referenced while a statement runs, unreferenced when the pool is idle. */
   readonly #handles = new Set<{ socket: Socket; handle: { ref(): void; unref(): void } | undefined }>();
   #busy = 0;
@@ -67,7 +69,8 @@ export class PostgresPool implements SqlDriver {
     if (statements.length === 1 && !ctx.schema && !ctx.role) {
       if (ctx.signal) return this.#runCancellable(statements[0]!, ctx, ctx.signal);
       const statement = statements[0]!;
-      const params = typedParams(this.#sql, statement);
+      const params = this.#plans.bind(this.#sql, statement, statement.text);
+      if (!params) return this.#prepareThenRun(statement, ctx);
       this.#enter();
       return this.#runOne(statement, params, ctx);
     }
@@ -93,8 +96,27 @@ export class PostgresPool implements SqlDriver {
       this.#leave();
       return [rows];
     } catch (e) {
-      this.#leave();
+      this.#leave(); // a parameter the server could not type from its context: again with windmill-client's type
+      if (this.#plans.learn(e, statement, statement.text)) return this.run([statement], ctx);
       throw this.#error(e, statement.text, ctx, [statement]);
+    }
+  }
+
+  /** A statement whose parameters need the server's types first (once per statement text). */
+  async #prepareThenRun(statement: CompiledSql, ctx: RunContext): Promise<Row[][]> {
+    await this.#prepare(statement, ctx);
+    return this.run([statement], ctx);
+  }
+
+  async #prepare(statement: CompiledSql, ctx: RunContext): Promise<never[]> {
+    this.#enter();
+    try {
+      await this.#plans.prepare(this.#sql, statement, statement.text, false);
+      return this.#plans.bind(this.#sql, statement, statement.text)!;
+    } catch (e) {
+      throw this.#error(e, statement.text, ctx, [statement]);
+    } finally {
+      this.#leave();
     }
   }
 
@@ -105,7 +127,8 @@ export class PostgresPool implements SqlDriver {
     const onAbort = () => query?.cancel();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const params = typedParams(this.#sql, statement);
+      let params = this.#plans.bind(this.#sql, statement, statement.text);
+      if (!params) params = await this.#prepare(statement, ctx);
       this.#enter();
       return await this.#runOne(statement, params, ctx, (q) => (query = q));
     } finally {
@@ -121,21 +144,14 @@ export class PostgresPool implements SqlDriver {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#enter();
     try {
-      return (await this.#sql.begin(async (tx) => {
-        const prelude: string[] = [];
-        if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
-        if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
-        // Issued together, they are pipelined on the transaction's connection and run in order.
-        const queries = [...prelude.map((t) => tx.unsafe(t)), ...statements.map((s) => this.#query(tx, s))];
-        queries.forEach((q) => pending.add(q));
-        const settled = await Promise.allSettled(queries);
-        const failed = settled.findIndex((r) => r.status === 'rejected');
-        if (failed !== -1) {
-          const text = failed < prelude.length ? prelude[failed]! : statements[failed - prelude.length]!.text;
-          throw this.#error((settled[failed] as PromiseRejectedResult).reason, text, ctx, statements, failed < prelude.length);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return (await this.#sql.begin((tx) => this.#transaction(tx, statements, ctx, pending))) as Row[][];
+        } catch (e) {
+          // Rolled back whole: what a refused parameter type taught is kept, and the statements run again.
+          if (e !== RESTART || attempt > 2 * statements.reduce((n, s) => n + s.params.length, 2)) throw e;
         }
-        return settled.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
-      })) as Row[][];
+      }
     } catch (e) {
       throw e instanceof MillraceError ? e : this.#error(e, statements.map((s) => s.text).join(';\n'), ctx, statements);
     } finally {
@@ -144,12 +160,42 @@ export class PostgresPool implements SqlDriver {
     }
   }
 
-  async close(): Promise<void> {
-    await this.#sql.end({ timeout: 5 });
+  /** Inside the transaction: the prelude (role, schema), then the statements, pipelined unless one needs the server's parameter types first. */
+  async #transaction(tx: TransactionSql<Record<string, PostgresType>>, statements: CompiledSql[], ctx: RunContext, pending: Set<{ cancel(): unknown }>): Promise<Row[][]> {
+    const prelude: string[] = [];
+    if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
+    if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
+    // Issued together, they are pipelined on the transaction's connection and run in order.
+    const queries: Promise<unknown>[] = prelude.map((t) => tx.unsafe(t));
+    for (const s of statements) {
+      const key = planKey(s.text, ctx.schema);
+      let params = this.#plans.bind(tx, s, key);
+      if (!params) {
+        // Its parameters are typed once the statements before it have run (they may create its table).
+        if ((await Promise.allSettled(queries)).some((r) => r.status === 'rejected')) break;
+        try {
+          await this.#plans.prepare(tx, s, key, true);
+        } catch (e) {
+          throw e === RESTART ? e : this.#error(e, s.text, ctx, statements);
+        }
+        params = this.#plans.bind(tx, s, key)!;
+      }
+      queries.push(tx.unsafe(s.text, params, PREPARED));
+    }
+    queries.forEach((q) => pending.add(q as unknown as { cancel(): unknown }));
+    const settled = await Promise.allSettled(queries);
+    const failed = settled.findIndex((r) => r.status === 'rejected');
+    if (failed !== -1) {
+      const reason = (settled[failed] as PromiseRejectedResult).reason;
+      const statement = statements[failed - prelude.length];
+      if (statement && this.#plans.learn(reason, statement, planKey(statement.text, ctx.schema))) throw RESTART;
+      throw this.#error(reason, statement ? statement.text : prelude[failed]!, ctx, statements, !statement);
+    }
+    return settled.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
   }
 
-  #query(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql) {
-    return sql.unsafe(s.text, typedParams(sql, s), PREPARED);
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 });
   }
 
   #enter(): void {
@@ -256,33 +302,7 @@ function classify(sqlState: string): ErrorCode {
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };
 
-/**
- * undefined binds as NULL, also inside arrays (postgres.js refuses undefined); an integer beyond
- * 2^53 binds as the bigint it exactly is (its JS text, `1152921504606847000` for 2**60, is another number).
- */
-function bindable(v: unknown): unknown {
-  if (v === undefined) return null;
-  if (typeof v === 'number') return v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER ? exactInteger(v) : v;
-  if (Array.isArray(v) && v.some(needsBinding)) return v.map(bindable);
-  return v;
-}
-
-function needsBinding(v: unknown): boolean {
-  return v === undefined || (typeof v === 'number' && (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER));
-}
-
-function exactInteger(v: number): number | bigint {
-  return Number.isInteger(v) ? BigInt(v) : v;
-}
-
 const PREPARED = { prepare: true } as const;
-
-/** Type 0 lets the server type each parameter from its `::type` cast in the text. */
-function typedParams(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql): never[] {
-  const params = new Array(s.params.length);
-  for (let i = 0; i < params.length; i++) params[i] = sql.typed(bindable(s.params[i]!.value) as never, 0);
-  return params as never[];
-}
 
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
