@@ -262,6 +262,16 @@ describe('parameters on PostgreSQL: what scripts write', () => {
     expect(await inSchema`SELECT n, at FROM t WHERE id = ${UUID}`.fetchOne()).toEqual({ n: null, at: DATE });
   });
 
+  it('reports a statement refused while its parameters are typed as any refused statement', async () => {
+    const alone = await sql`SELECT * FROM no_such WHERE n = ${5}`.fetch().catch((e: unknown) => e);
+    expect(alone).toMatchObject({ code: 'Sql', sqlState: '42P01', sql: 'SELECT * FROM no_such WHERE n = $1' });
+    const inText = await sql`SELECT 1; SELECT * FROM no_such_either WHERE n = ${5}`.fetch().catch((e: unknown) => e);
+    expect(inText).toMatchObject({ code: 'Sql', sqlState: '42P01', sql: expect.stringContaining('no_such_either WHERE n = $1') });
+    // A refusal that typing cannot help (no such function for any type) is reported, not retried forever.
+    await expect(sql`SELECT no_such_function(${'x'})`.fetch()).rejects.toMatchObject({ sqlState: '42883' });
+    await expect(sql`SELECT 1; SELECT no_such_function(${'x'}, ${2})`.fetch()).rejects.toMatchObject({ sqlState: '42883' });
+  });
+
   it('types parameters of a cancellable statement too', async () => {
     const signal = new AbortController().signal;
     expect(await sql`SELECT ${7} AS a, ${null} IS NULL AS b, count(*) AS c FROM m WHERE uuid = ${UUID} GROUP BY 1`.fetchOne({ signal })).toEqual({ a: 7, b: true, c: 1 });

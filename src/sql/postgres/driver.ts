@@ -166,23 +166,21 @@ export class PostgresPool implements SqlDriver {
     if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
     if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
     // Issued together, they are pipelined on the transaction's connection and run in order.
-    const queries: Promise<unknown>[] = prelude.map((t) => tx.unsafe(t));
+    const queries = prelude.map((t) => tx.unsafe(t) as Promise<unknown> & { cancel(): unknown });
+    queries.forEach((q) => pending.add(q));
     for (const s of statements) {
       const key = planKey(s.text, ctx.schema);
       let params = this.#plans.bind(tx, s, key);
       if (!params) {
         // Its parameters are typed once the statements before it have run (they may create its table).
         if ((await Promise.allSettled(queries)).some((r) => r.status === 'rejected')) break;
-        try {
-          await this.#plans.prepare(tx, s, key, true);
-        } catch (e) {
-          throw e === RESTART ? e : this.#error(e, s.text, ctx, statements);
-        }
+        await this.#plans.prepare(tx, s, key, true).catch((e) => Promise.reject(e === RESTART ? e : this.#error(e, s.text, ctx, statements)));
         params = this.#plans.bind(tx, s, key)!;
       }
-      queries.push(tx.unsafe(s.text, params, PREPARED));
+      const query = tx.unsafe(s.text, params, PREPARED);
+      pending.add(query);
+      queries.push(query);
     }
-    queries.forEach((q) => pending.add(q as unknown as { cancel(): unknown }));
     const settled = await Promise.allSettled(queries);
     const failed = settled.findIndex((r) => r.status === 'rejected');
     if (failed !== -1) {
