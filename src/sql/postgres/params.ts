@@ -87,7 +87,7 @@ export class ParamPlans {
       const declared = this.#declared(s, plan);
       if (!plan.server || !sameOids(plan.declared!, declared)) {
         try {
-          plan.server = Uint32Array.from((await describe(sql, s, declared)).types);
+          plan.server = Uint32Array.from((await describe(sql, s, declared, inTransaction)).types);
           plan.declared = declared;
           plan.cast.fill(0);
         } catch (e) {
@@ -110,7 +110,7 @@ export class ParamPlans {
         if (ambiguous.length === 0) return;
         let accepted = true;
         try {
-          await describe(sql, s, tried);
+          await describe(sql, s, tried, inTransaction);
         } catch (e) {
           if (!isServerError(e)) throw e;
           accepted = false;
@@ -187,9 +187,21 @@ function oidFor(plan: Plan | undefined, p: BoundParam, i: number, v: unknown): n
   return plan.cast[i] === -w ? AS_TEXT : NEEDS_SERVER;
 }
 
-function describe(sql: AnySql, s: CompiledSql, oids: Uint32Array): Promise<{ types: number[] }> {
+/**
+ * The server's parameter types for the statement sent with `oids`. On the pool, on a reserved connection:
+ * a describe resolves before its connection is ready again, and the pool would open another for the
+ * statement that follows (sequential statements then alternate between two connections, which costs).
+ */
+async function describe(sql: AnySql, s: CompiledSql, oids: Uint32Array, inTransaction: boolean): Promise<{ types: number[] }> {
   const params = s.params.map((p, i) => sql.typed(bindable(p.value) as never, oids[i]!));
-  return sql.unsafe(s.text, params as never[], { prepare: true }).describe() as unknown as Promise<{ types: number[] }>;
+  const ask = (on: AnySql) => on.unsafe(s.text, params as never[], { prepare: true }).describe() as unknown as Promise<{ types: number[] }>;
+  if (inTransaction) return ask(sql);
+  const connection = await (sql as Sql<Record<string, PostgresType>>).reserve();
+  try {
+    return await ask(connection);
+  } finally {
+    connection.release();
+  }
 }
 
 function isServerError(e: unknown): boolean {
