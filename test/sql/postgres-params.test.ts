@@ -59,6 +59,7 @@ const KINDS: Kind[] = [
   ['string[]', () => ['a', 'b']],
   ['number[]', () => [1, 2]],
   ['uuid[]', () => [UUID]],
+  ['object[]', () => [{ a: 1 }, { a: 2, b: 'x' }]],
 ];
 
 /** Contexts on a column: each yields one value x, read back as its type and text. */
@@ -76,6 +77,13 @@ const FREE_CONTEXTS: [string, string][] = [
   ['IS NULL', 'SELECT $1 IS NULL AS x'],
   ['function argument (any)', `SELECT json_build_object('k', $1) AS x`],
   ['LIMIT', 'SELECT count(*) AS x FROM (SELECT id FROM m ORDER BY id LIMIT $1) l'],
+  // JSON contexts: an array arrives as a JSON array, never as PostgreSQL's array text.
+  ['jsonb function', 'SELECT jsonb_array_length($1) AS x'],
+  ['jsonb_to_recordset', 'SELECT count(*) AS x FROM jsonb_to_recordset($1) AS p(a int)'],
+  ['jsonb_to_recordset(::jsonb)', 'SELECT sum(a) AS x FROM jsonb_to_recordset($1::jsonb) AS p(a int)'],
+  ['::jsonb', 'SELECT $1::jsonb AS x'],
+  ['::json', 'SELECT $1::json AS x'],
+  ['json_array_length(::json)', 'SELECT json_array_length($1::json) AS x'],
 ];
 
 /** Each side's answer, compared on the server's own terms: the type and the text of the value. */
@@ -124,9 +132,10 @@ async function attempt(run: () => Promise<unknown>): Promise<Outcome> {
   }
 }
 
-/** windmill-client's typing: the value's inferred type as a cast after the parameter, the value sent as text. */
+/** windmill-client's typing: the value's inferred type as a cast after the parameter, the value sent as text (JSON for JSON). */
 function windmillText(v: unknown): string | null {
   if (v === null || v === undefined) return null;
+  if (inferSqlType(v) === 'JSON') return JSON.stringify(v);
   if (Array.isArray(v)) return `{${v.map((x) => (x === null ? 'NULL' : `"${String(windmillText(x)).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
   if (v instanceof Date) return v.toISOString();
   if (v instanceof Uint8Array) return '\\x' + Buffer.from(v).toString('hex');
@@ -236,6 +245,23 @@ describe('parameters on PostgreSQL: what scripts write', () => {
     // Without the cast a string into json is a JSON string, as raw postgres.js sends it.
     expect(await sql`SELECT ${'{"a":1}'}::text::json AS v`.fetchOneScalar()).toEqual({ a: 1 });
     expect(await sql`INSERT INTO w (jsonb) VALUES (${'{"a":1}'}) RETURNING jsonb`.fetchOneScalar()).toBe('{"a":1}');
+  });
+
+  it('sends arrays as JSON arrays wherever JSON is wanted, arrays of objects always', async () => {
+    const rows = [{ product: 'a', n: 1 }, { product: 'b', n: 2 }];
+    // The demo's load step: rows fetched from one engine, handed to the other as a recordset.
+    const recordset = (r: unknown) => sql`SELECT string_agg(product || n, ',' ORDER BY n) AS v FROM jsonb_to_recordset(${r}::jsonb) AS p(product text, n int)`.fetchOneScalar();
+    expect(await recordset(rows)).toBe('a1,b2');
+    expect(await sql`SELECT count(*) AS v FROM json_to_recordset(${rows}) AS p(product text)`.fetchOneScalar()).toBe(2);
+    expect(await sql`SELECT ${[1, 2]}::jsonb AS v`.fetchOneScalar()).toEqual([1, 2]);
+    expect(await sql`SELECT ${['a', null]}::json AS v`.fetchOneScalar()).toEqual(['a', null]);
+    expect(await sql`SELECT jsonb_array_length(${[1, 2, 3]}) AS v`.fetchOneScalar()).toBe(3);
+    expect(await sql`SELECT CAST(${rows} AS jsonb) -> 1 ->> 'product' AS v`.fetchOneScalar()).toBe('b');
+    const stored = await sql`INSERT INTO w (json, jsonb) VALUES (${rows}, ${[1, 2]}) RETURNING json, jsonb`.fetchOne();
+    expect(stored).toEqual({ json: rows, jsonb: [1, 2] });
+    expect(await sql`SELECT count(*) AS v FROM w WHERE jsonb = ${[1, 2]}`.fetchOneScalar()).toBe(1);
+    // Into a text column an array of objects is its JSON text, as windmill-client sends it.
+    expect(await sql`SELECT ${rows}::text AS v`.fetchOneScalar()).toBe(JSON.stringify(rows));
   });
 
   it('types one statement text again for other values, and remembers what the server could not type', async () => {

@@ -14,8 +14,10 @@
  *   a value that cannot be read as the type the server chose (1.5 for an int) gets windmill-client's
  *   type, and where the server chose text only because nothing else said otherwise (`SELECT $1`: 1
  *   stays a number), windmill-client's type is kept when the server accepts it.
- * An explicit `${v}::type` is in the text and wins. The common case, a statement whose types are
- * known, costs one Map lookup and a loop over its parameters.
+ * An explicit `${v}::type` is in the text and wins. An array arrives as JSON wherever JSON is wanted
+ * (a json/jsonb parameter, `${v}::jsonb`) and an array of objects always (as windmill-client sends it),
+ * never as PostgreSQL's array text. The common case, a statement whose types are known, costs one Map
+ * lookup and a loop over its parameters.
  */
 import type { PostgresType, Sql, TransactionSql } from 'postgres';
 import type { BoundParam, CompiledSql } from '../engine.js';
@@ -70,8 +72,11 @@ export class ParamPlans {
       const v = bindable(p.value);
       const oid = oidFor(plan, p, i, v);
       if (oid === NEEDS_SERVER) return undefined;
+      if (oid >= 0) out[i] = sql.typed((oid === 0 ? untyped(v, plan?.server?.[i] ?? 0) : v) as never, oid);
       // Sent untyped where the server chose text for no string (`WHERE name = ${5}`): as raw postgres.js sends it.
-      out[i] = sql.typed((oid === AS_TEXT ? String(v) : oid === 0 ? untyped(v, plan?.server?.[i] ?? 0) : v) as never, oid === AS_TEXT ? 0 : oid);
+      else if (oid === AS_TEXT) out[i] = sql.typed(String(v) as never, 0);
+      // `${rows}::jsonb`: JSON text, read by the cast (as the text of a JSON value, never an array literal).
+      else out[i] = sql.typed(JSON.stringify(v) as never, 25);
     }
     return out as never[];
   }
@@ -152,7 +157,7 @@ export class ParamPlans {
     const out = new Uint32Array(s.params.length);
     s.params.forEach((p, i) => {
       const v = bindable(p.value);
-      if (p.explicit) out[i] = explicitOid(p, v);
+      if (p.explicit) out[i] = explicitOid(p, v) === AS_JSON ? 25 : explicitOid(p, v);
       else if (plan.forced[i] || isFixed(p, v)) out[i] = WINDMILL_OIDS[p.type] ?? 0;
     });
     return out;
@@ -173,6 +178,7 @@ function nearest(text: string, open: number[], position: number): number[] {
 
 const NEEDS_SERVER = -1;
 const AS_TEXT = -2;
+const AS_JSON = -3;
 
 /** The oid a parameter is sent with: 0 untyped, windmill-client's, AS_TEXT, or NEEDS_SERVER (describe first). */
 function oidFor(plan: Plan | undefined, p: BoundParam, i: number, v: unknown): number {
@@ -220,9 +226,13 @@ function isFixed(p: BoundParam, v: unknown): boolean {
   return v instanceof Date || v instanceof Uint8Array || p.type === 'BOOLEAN[]' || p.type === 'TIMESTAMPTZ[]';
 }
 
-/** `${text}::json`: JSON text, read by the server's cast from text. Other explicit types: the cast types the parameter. */
+/**
+ * `${v}::json(b)`: JSON text, read by the server's cast from text (a string is taken as the JSON text it
+ * holds; an array, of objects or not, is a JSON array). Other explicit types: the cast types the parameter.
+ */
 function explicitOid(p: BoundParam, v: unknown): number {
-  return typeof v === 'string' && /^jsonb?$/i.test(p.type) ? 25 : 0;
+  if (v === null || !/^jsonb?$/i.test(p.type)) return 0;
+  return typeof v === 'string' ? 25 : AS_JSON;
 }
 
 /** Whether a number, array or object can be read as the server's type; Ambiguous where the server said text. */
@@ -239,11 +249,18 @@ function fits(v: unknown, server: number): Fit {
 
 /**
  * A number for a date or timestamp is milliseconds since the epoch (as raw postgres.js reads it); an array
- * for a type millrace has no converter for (enum[], inet[], ...) is sent as PostgreSQL's array text.
+ * for a type millrace has no converter for (enum[], inet[], ...) is sent as PostgreSQL's array text, unless
+ * it holds objects: those are JSON (as windmill-client sends them), never an array literal.
  */
 function untyped(v: unknown, server: number): unknown {
   if (typeof v === 'number') return server === 1184 || server === 1114 || server === 1082 ? new Date(v) : v;
-  return Array.isArray(v) && !TYPED_OIDS.has(server) && !JSON_OIDS.has(server) ? serializeArray(v, serializeText) : v;
+  if (!Array.isArray(v) || TYPED_OIDS.has(server) || JSON_OIDS.has(server)) return v;
+  return v.some(isJsonObject) ? JSON.stringify(v) : serializeArray(v, serializeText);
+}
+
+/** An object JSON carries as an object: not a Date, bytes or an array. */
+function isJsonObject(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Date) && !(x instanceof Uint8Array);
 }
 
 /**
