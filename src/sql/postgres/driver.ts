@@ -13,11 +13,13 @@ import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
 import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
 import { streamRows } from './stream.js';
-import { bindable, ParamPlans, planKey, RESTART } from './params.js';
+import { ParamPlans, planKey, RESTART } from './params.js';
 import { TYPES } from './types.js';
 import { cancelWhenRunning, connectionLost, connectTimeout, failedSocket, ignore, isConnectionLoss, runAbortable } from './faults.js';
 
 export type { RunContext } from '../engine.js';
+
+type AnySql = Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>;
 
 /** Where and how to connect: a parsed config, with nothing secret in `label`. */
 export type PostgresTarget = {
@@ -211,8 +213,15 @@ export class PostgresPool implements SqlDriver {
 
   /** One statement's rows from a cursor, on a connection of this pool (see stream.ts). */
   stream(statement: CompiledSql, ctx: RunContext, options: StreamOptions): AsyncGenerator<Row[]> {
-    const hooks = { enter: () => this.#enter(), leave: () => this.#leave(), error: (e: unknown, text: string, inPrelude: boolean) => this.#error(e, text, ctx, [statement], inPrelude) };
-    return streamRows(this.#sql, statement, typedParams(this.#sql, statement), ctx, options, hooks);
+    const key = planKey(statement.text, ctx.schema);
+    const bind = async (on: AnySql, inTransaction: boolean) => {
+      const params = this.#plans.bind(on, statement, key);
+      if (params) return params;
+      await this.#plans.prepare(on, statement, key, inTransaction);
+      return this.#plans.bind(on, statement, key)!;
+    };
+    const hooks = { enter: () => this.#enter(), leave: () => this.#leave(), bind, learn: (e: unknown) => this.#plans.learn(e, statement, key), error: (e: unknown, text: string, inPrelude: boolean) => this.#error(e, text, ctx, [statement], inPrelude) };
+    return streamRows(this.#sql, statement, ctx, options, hooks);
   }
 
   async close(): Promise<void> {
@@ -326,13 +335,6 @@ function classify(sqlState: string): ErrorCode {
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };
 
 const PREPARED = { prepare: true } as const;
-
-/** Type 0 lets the server type each parameter from its `::type` cast in the text. */
-function typedParams(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql): never[] {
-  const params = new Array(s.params.length);
-  for (let i = 0; i < params.length; i++) params[i] = sql.typed(bindable(s.params[i]!.value) as never, 0);
-  return params as never[];
-}
 
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.
