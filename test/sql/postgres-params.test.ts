@@ -257,9 +257,11 @@ describe('parameters on PostgreSQL: what scripts write', () => {
     expect(await sql`SELECT ${['a', null]}::json AS v`.fetchOneScalar()).toEqual(['a', null]);
     expect(await sql`SELECT jsonb_array_length(${[1, 2, 3]}) AS v`.fetchOneScalar()).toBe(3);
     expect(await sql`SELECT CAST(${rows} AS jsonb) -> 1 ->> 'product' AS v`.fetchOneScalar()).toBe('b');
-    const stored = await sql`INSERT INTO w (json, jsonb) VALUES (${rows}, ${[1, 2]}) RETURNING json, jsonb`.fetchOne();
+    await sql`CREATE TABLE j (id int PRIMARY KEY, json json, jsonb jsonb)`.execute();
+    const stored = await sql`INSERT INTO j VALUES (1, ${rows}, ${[1, 2]}) RETURNING json, jsonb`.fetchOne();
     expect(stored).toEqual({ json: rows, jsonb: [1, 2] });
-    expect(await sql`SELECT count(*) AS v FROM w WHERE jsonb = ${[1, 2]}`.fetchOneScalar()).toBe(1);
+    expect(await sql`UPDATE j SET jsonb = ${rows} WHERE id = 1 RETURNING jsonb`.fetchOneScalar()).toEqual(rows);
+    expect(await sql`SELECT count(*) AS v FROM j WHERE jsonb = ${rows}`.fetchOneScalar()).toBe(1);
     // Into a text column an array of objects is its JSON text, as windmill-client sends it.
     expect(await sql`SELECT ${rows}::text AS v`.fetchOneScalar()).toBe(JSON.stringify(rows));
   });
