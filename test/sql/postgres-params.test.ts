@@ -99,7 +99,8 @@ const AS_TEXT = Object.fromEntries([0, 16, 17, 25, 114, 3802, 1082, 1114, 1184].
 
 beforeAll(async () => {
   const url = await freshDatabase(inject('pgUrl'), 'millrace_params');
-  await configure({ datatables: { main: url } });
+  // `fresh`: the same database through a pool that nothing has used before the test that needs it.
+  await configure({ datatables: { main: url, fresh: url } });
   raw = postgres(url, { max: 2, onnotice: () => {} });
   asText = postgres(url, { max: 2, onnotice: () => {}, types: AS_TEXT as never });
   const cols = COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
@@ -298,6 +299,16 @@ describe('parameters on PostgreSQL: what scripts write', () => {
     // A refusal that typing cannot help (no such function for any type) is reported, not retried forever.
     await expect(sql`SELECT no_such_function(${'x'})`.fetch()).rejects.toMatchObject({ sqlState: '42883' });
     await expect(sql`SELECT 1; SELECT no_such_function(${'x'}, ${2})`.fetch()).rejects.toMatchObject({ sqlState: '42883' });
+  });
+
+  it('types a number on a pool with no connection open yet (its first statement asks the server)', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the first statement is still waiting after 15 s')), 15_000)));
+    try {
+      expect(await Promise.race([datatable('fresh')`SELECT count(*) AS n FROM m WHERE int4 = ${42}`.fetchOneScalar(), stuck])).toBe(1);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 
   it('types parameters of a cancellable statement too', async () => {

@@ -194,20 +194,18 @@ function oidFor(plan: Plan | undefined, p: BoundParam, i: number, v: unknown): n
 }
 
 /**
- * The server's parameter types for the statement sent with `oids`. On the pool, on a reserved connection:
- * a describe resolves before its connection is ready again, and the pool would open another for the
- * statement that follows (sequential statements then alternate between two connections, which costs).
+ * The server's parameter types for the statement sent with `oids`. On the pool, inside a transaction of
+ * its own: a describe resolves before its connection is ready again, and the pool would open another for
+ * the statement that follows (sequential statements then alternate between two connections, which
+ * costs); the COMMIT after it resolves only once the connection is back in the pool. (Not `sql.reserve()`:
+ * in postgres.js 3.4.9 it never resolves when no connection is open and one is still unopened, as on a
+ * pool's first statement.)
  */
 async function describe(sql: AnySql, s: CompiledSql, oids: Uint32Array, inTransaction: boolean): Promise<{ types: number[] }> {
   const params = s.params.map((p, i) => sql.typed(bindable(p.value) as never, oids[i]!));
   const ask = (on: AnySql) => on.unsafe(s.text, params as never[], { prepare: true }).describe() as unknown as Promise<{ types: number[] }>;
   if (inTransaction) return ask(sql);
-  const connection = await (sql as Sql<Record<string, PostgresType>>).reserve();
-  try {
-    return await ask(connection);
-  } finally {
-    connection.release();
-  }
+  return (await (sql as Sql<Record<string, PostgresType>>).begin((t) => ask(t))) as { types: number[] };
 }
 
 function isServerError(e: unknown): boolean {
