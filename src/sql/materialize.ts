@@ -1,7 +1,7 @@
 /** upsertPartition / appendPartition: windmill-client's DuckLake materializations, as SQL statements on ducklake(). */
 import { MillraceError } from '../errors.js';
 import { ducklake } from './ducklake.js';
-import type { Row, SqlStatement } from './statement.js';
+import type { SqlStatement } from './statement.js';
 import { quoteIdent, raw } from './template.js';
 
 /** Options of `upsertPartition` / `appendPartition`, as in windmill-client. */
@@ -64,7 +64,7 @@ function identifier(option: string, text: unknown, maxParts: number): string {
  * @example
  * await upsertPartition({ table: 'daily', selectSql: 'SELECT * FROM events', partition: '2026-11-21', uniqueKey: 'id' }).execute();
  */
-export function upsertPartition(opts: DucklakeMaterializeOptions): SqlStatement<Row> {
+export function upsertPartition(opts: DucklakeMaterializeOptions): SqlStatement<any> {
   const { sql, t, body, pcol, uk } = materializeParts(opts, true);
   const p = opts.partition;
   if (p === undefined) {
@@ -97,7 +97,7 @@ COMMIT;`;
  * Appends `selectSql`'s rows to a lake table (for one partition, or the whole table). Re-running
  * the same partition duplicates rows: for immutable event logs. Lazy: call `.execute()`.
  */
-export function appendPartition(opts: Omit<DucklakeMaterializeOptions, 'uniqueKey'>): SqlStatement<Row> {
+export function appendPartition(opts: Omit<DucklakeMaterializeOptions, 'uniqueKey'>): SqlStatement<any> {
   const { sql, t, body, pcol } = materializeParts(opts, false);
   if (opts.partition === undefined) {
     return sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT * FROM (${body}) WHERE false;

@@ -43,11 +43,17 @@ export type SqlResult<T, R extends ResultCollection> = R extends 'last_statement
                 ? T[keyof T][]
                 : unknown;
 
-export interface SqlStatement<T = Row> {
+
+/**
+ * A lazy SQL statement: nothing runs until it is fetched, executed or awaited. Awaiting it
+ * (`await sql\`INSERT ...\``) runs it once with the default mode and gives the rows, as a postgres.js
+ * query does; a statement returned from an async function is awaited, so it runs too.
+ */
+export interface SqlStatement<T = any> extends PromiseLike<T[]> {
   /** The compiled SQL text, with `$n` placeholders. */
   readonly content: string;
   /** Parameter values keyed `arg1`, `arg2`, ... as windmill-client names them. */
-  readonly args: Record<string, unknown>;
+  readonly args: Record<string, any>;
   fetch<R extends ResultCollection = 'last_statement_all_rows'>(params?: FetchParams<R | ResultCollection>): Promise<SqlResult<T, R>>;
   fetchOne(params?: Omit<FetchParams<'last_statement_first_row'>, 'resultCollection'>): Promise<T | null>;
   fetchOneScalar(params?: Omit<FetchParams<'last_statement_first_row_scalar'>, 'resultCollection'>): Promise<T[keyof T] | null>;
@@ -58,10 +64,14 @@ export interface SqlStatement<T = Row> {
    * `return`, an exception) gives the connection back at once.
    */
   stream(options?: Partial<StreamOptions>): AsyncGenerator<T, void, undefined>;
+  /** Runs the statement once with the default mode (`last_statement_all_rows`); later awaits share that run. */
+  then<A = T[], B = never>(onfulfilled?: ((rows: T[]) => A | PromiseLike<A>) | null, onrejected?: ((reason: any) => B | PromiseLike<B>) | null): Promise<A | B>;
+  /** `{ content, args }`, windmill-client's plain statement object. */
+  toJSON(): { content: string; args: Record<string, any> };
 }
 
 export interface SqlTemplateFunction {
-  <T = Row>(strings: TemplateStringsArray, ...values: unknown[]): SqlStatement<T>;
+  <T = any>(strings: TemplateStringsArray, ...values: any[]): SqlStatement<T>;
   /** Inlines trusted SQL text without binding it. */
   raw(text: string): RawSql;
   /** A quoted identifier: `sql.ident('schema.table')`. */
@@ -70,14 +80,21 @@ export interface SqlTemplateFunction {
 
 export interface DatatableSqlTemplateFunction extends SqlTemplateFunction {
   /** `$1`-style SQL with positional parameters. */
-  query<T = Row>(text: string, ...params: unknown[]): SqlStatement<T>;
+  query<T = any>(text: string, ...params: any[]): SqlStatement<T>;
 }
 
 const DEFAULT_BATCH_SIZE = 1000;
 
+type RunParams = FetchParams<ResultCollection>;
+
+/**
+ * The methods are getters giving a function that holds the statement, so `const f = stmt.fetchOne; await f()`
+ * works as with windmill-client's plain objects; nothing is made per statement until a method is read.
+ */
 class Statement<T> implements SqlStatement<T> {
   #compiled: CompiledSql | undefined;
   #statements: CompiledSql[] | undefined;
+  #awaited: Promise<T[]> | undefined;
   /** What nesting this statement into another reads (see template.ts); not part of SqlStatement. */
   readonly [FRAGMENT]: Fragment;
   readonly #engine: () => SqlEngine | Promise<SqlEngine>;
@@ -98,24 +115,35 @@ class Statement<T> implements SqlStatement<T> {
     return this.compiled().text;
   }
 
-  get args(): Record<string, unknown> {
+  get args(): Record<string, any> {
     return Object.fromEntries(this.compiled().params.map((p, i) => [`arg${i + 1}`, p.value]));
   }
 
-  fetch<R extends ResultCollection = 'last_statement_all_rows'>(params: FetchParams<R | ResultCollection> = {}): Promise<SqlResult<T, R>> {
-    return this.#run(params, undefined) as Promise<SqlResult<T, R>>;
+  toJSON(): { content: string; args: Record<string, any> } {
+    return { content: this.content, args: this.args };
   }
 
-  fetchOne(params: { signal?: AbortSignal } = {}): Promise<T | null> {
-    return this.#run(params, 'last_statement_first_row') as Promise<T | null>;
+  get fetch(): SqlStatement<T>['fetch'] {
+    return ((params: RunParams = {}) => this.#run(params, undefined)) as SqlStatement<T>['fetch'];
   }
 
-  fetchOneScalar(params: { signal?: AbortSignal } = {}): Promise<T[keyof T] | null> {
-    return this.#run(params, 'last_statement_first_row_scalar') as Promise<T[keyof T] | null>;
+  get fetchOne(): SqlStatement<T>['fetchOne'] {
+    return (params: RunParams = {}) => this.#run(params, 'last_statement_first_row') as Promise<T | null>;
   }
 
-  async execute(params: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.#run(params, 'last_statement_all_rows');
+  get fetchOneScalar(): SqlStatement<T>['fetchOneScalar'] {
+    return (params: RunParams = {}) => this.#run(params, 'last_statement_first_row_scalar') as Promise<T[keyof T] | null>;
+  }
+
+  get execute(): SqlStatement<T>['execute'] {
+    return (params: RunParams = {}) => this.#run(params, 'last_statement_all_rows').then(ignore);
+  }
+
+  get then(): SqlStatement<T>['then'] {
+    return (onfulfilled, onrejected) => {
+      this.#awaited ??= this.#run({}, 'last_statement_all_rows') as Promise<T[]>;
+      return this.#awaited.then(onfulfilled, onrejected);
+    };
   }
 
   async *stream(options: Partial<StreamOptions> = {}): AsyncGenerator<T, void, undefined> {
@@ -133,7 +161,7 @@ class Statement<T> implements SqlStatement<T> {
   }
 
   /** The one async step of every fetch: no await on an engine that is already there, no extra promise around its result. */
-  #run(params: FetchParams<ResultCollection>, fixedMode: ResultCollection | undefined): Promise<unknown> {
+  #run(params: RunParams, fixedMode: ResultCollection | undefined): Promise<unknown> {
     try {
       const mode = fixedMode ?? params.resultCollection ?? 'last_statement_all_rows';
       if (!fixedMode && !RESULT_COLLECTIONS.includes(mode)) {
@@ -150,6 +178,8 @@ class Statement<T> implements SqlStatement<T> {
     }
   }
 }
+
+function ignore(): void {}
 
 function scalar(row: Row | undefined): unknown {
   if (!row) return null;
@@ -199,7 +229,7 @@ export function templateFunction(engine: () => SqlEngine | Promise<SqlEngine>, d
 }
 
 /** A statement from `$1`-style text and positional parameters. */
-export function queryStatement<T>(engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect, text: string, params: unknown[]): SqlStatement<T> {
+export function queryStatement<T = any>(engine: () => SqlEngine | Promise<SqlEngine>, dialect: Dialect, text: string, params: unknown[]): SqlStatement<T> {
   if (typeof text !== 'string') throw new MillraceError('InvalidArgument', 'query() takes the SQL text as a string');
   // Cutting the text at each `$n` (outside literals and comments) and re-interpolating keeps one compiler for both APIs.
   const strings: string[] = [];

@@ -99,6 +99,37 @@ describe('stream() as the first statement of a pool', () => {
   });
 });
 
+describe('stream() types its parameters as fetch() does on PostgreSQL', () => {
+  const UUID = '6f1f7b8e-2c1a-4d8e-9a51-0b7c6e3f2a10';
+  const all = async <T>(it: AsyncIterable<T>) => {
+    const rows: T[] = [];
+    for await (const row of it) rows.push(row);
+    return rows;
+  };
+
+  it.each([
+    ['without a schema', () => datatable(), 'analytics.typed'],
+    ['in a schema, inside its transaction', () => datatable(':analytics'), 'typed'],
+  ] as const)('%s: from the context, else with windmill-client’s type, arrays of objects as JSON', async (_name, open, table) => {
+    const sql = open();
+    await datatable()`CREATE TABLE IF NOT EXISTS analytics.typed (id uuid PRIMARY KEY, n int);
+      INSERT INTO analytics.typed VALUES (${UUID}, NULL) ON CONFLICT DO NOTHING`.execute();
+    // A string compared with a uuid column, a null with an int column: the server types them.
+    const byId = sql`SELECT id, n FROM ${sql.raw(table)} WHERE id = ${UUID} AND (n = ${null} OR n IS NULL)`;
+    expect(await all(byId.stream())).toEqual([{ id: UUID, n: null }]);
+    // Where the context says nothing: windmill-client's types, the same values fetch() gives.
+    const free = sql`SELECT ${1} + ${2} AS sum, ${null} IS NULL AS nothing, json_build_object('k', ${'v'}) AS obj, ${5} AS five, ${1.5} AS half
+      FROM ${sql.raw(table)} WHERE id = ${UUID}`;
+    const fetched = await free.fetch();
+    expect(fetched).toEqual([{ sum: 3, nothing: true, obj: { k: 'v' }, five: 5, half: 1.5 }]);
+    expect(await all(free.stream())).toEqual(fetched);
+    // An array of objects into a jsonb function, with and without a cast: a JSON array.
+    const rows = [{ a: 1 }, { a: 2 }];
+    expect(await all(sql`SELECT sum(a)::int AS s FROM jsonb_to_recordset(${rows}) AS p(a int)`.stream())).toEqual([{ s: 3 }]);
+    expect(await all(sql`SELECT sum(a)::int AS s FROM jsonb_to_recordset(${rows}::jsonb) AS p(a int)`.stream())).toEqual([{ s: 3 }]);
+  });
+});
+
 describe('stream() with a role on PostgreSQL', () => {
   it('runs as the role, inside its transaction', async () => {
     const sql = datatable(':analytics', { role: 'stream_reader' });

@@ -4,19 +4,27 @@ import fc from 'fast-check';
 import { compile, Fragment, ident, raw, typeAnnotation, type CompiledSql } from '../../src/sql/template.js';
 import { findPlaceholders, splitStatements } from '../../src/sql/lexer.js';
 import { inferSqlType } from '../../src/sql/infer.js';
-import { postgresDialect } from '../../src/sql/postgres/dialect.js';
+import { postgresDialect as postgres } from '../../src/sql/postgres/dialect.js';
 import { duckdbDialect } from '../../src/sql/duckdb/dialect.js';
-import type { SqlEngine } from '../../src/sql/engine.js';
+import type { Dialect, SqlEngine } from '../../src/sql/engine.js';
 import { collect, parseName, queryStatement, templateFunction } from '../../src/sql/statement.js';
 
 const noEngine = (): SqlEngine => {
   throw new Error('not run');
 };
+/** PostgreSQL's dialect with each parameter's inferred type shown as windmill-client writes it (`$1::TEXT`), to read inference in the text. */
+const postgresDialect: Dialect = { ...postgres, placeholder: (n, p) => (p.explicit ? `$${n}` : `$${n}::${p.type}`) };
 const sql = templateFunction(noEngine, postgresDialect);
 const frag = (strings: TemplateStringsArray, ...values: unknown[]) => new Fragment(strings, values);
 const texts = (text: string, n = 0) => splitStatements({ text, params: Array.from({ length: n }, (_, i) => ({ value: i + 1, type: 'BIGINT', explicit: false })) });
 
 describe('compile', () => {
+  it("PostgreSQL's placeholders are bare: the driver types each parameter (explicit casts stay as written)", () => {
+    const c = compile(frag`SELECT * FROM t WHERE id = ${'u1'} AND n > ${2} AND d = ${'2024-01-01'}::date`, postgres);
+    expect(c.text).toBe('SELECT * FROM t WHERE id = $1 AND n > $2 AND d = $3::date');
+    expect(c.params.map((p) => [p.type, p.explicit])).toEqual([['TEXT', false], ['BIGINT', false], ['date', true]]);
+  });
+
   it('binds every value as a typed placeholder, never splicing it', () => {
     const evil = "'; DROP TABLE friend; --";
     const c = compile(frag`SELECT * FROM friend WHERE name = ${evil} AND age = ${3} AND score > ${1.5}`, postgresDialect);

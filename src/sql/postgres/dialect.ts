@@ -1,10 +1,13 @@
-/** PostgreSQL's dialect: `$n::type` placeholders (the server types each parameter from the cast). */
+/**
+ * PostgreSQL's dialect: bare `$n` placeholders. The driver types each parameter (params.ts): from its
+ * context where the server can tell, else windmill-client's inference; an explicit `::type` stays in the text.
+ */
 import type { Dialect } from '../engine.js';
 import { splitStatements } from '../lexer.js';
 import { quoteIdent } from '../template.js';
 
 export const postgresDialect: Dialect = {
-  placeholder: (n, p) => (p.explicit ? `$${n}` : `$${n}::${p.type}`),
+  placeholder: (n) => `$${n}`,
   quoteIdent,
   split: splitStatements,
 };

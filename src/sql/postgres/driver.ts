@@ -3,7 +3,7 @@
  * compiled statements in, rows out, typed errors. The embedded default (PGlite) is served on a
  * private socket and reached through this same code, so both behave alike.
  */
-import { connect as netConnect, Socket as NetSocket, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import type { Sql, TransactionSql, Options, PostgresType } from 'postgres';
 type PostgresModule = typeof import('postgres');
 import { aborted, MillraceError, sanitizedCause, SqlError, scrub, type ErrorCode } from '../../errors.js';
@@ -13,10 +13,13 @@ import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
 import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
 import { streamRows } from './stream.js';
+import { ParamPlans, planKey, RESTART } from './params.js';
 import { TYPES } from './types.js';
-import { cancelWhenRunning, connectionLost, isConnectionLoss, runAbortable } from './faults.js';
+import { cancelWhenRunning, connectionLost, connectTimeout, failedSocket, ignore, isConnectionLoss, runAbortable } from './faults.js';
 
 export type { RunContext } from '../engine.js';
+
+type AnySql = Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>;
 
 /** Where and how to connect: a parsed config, with nothing secret in `label`. */
 export type PostgresTarget = {
@@ -40,6 +43,7 @@ export class PostgresPool implements SqlDriver {
   readonly #label: string;
   /** Open sockets: referenced while a statement runs, unreferenced when the pool is idle. */
   readonly #handles = new Set<{ socket: Socket; handle: { ref(): void; unref(): void } | undefined }>();
+  readonly #plans = new ParamPlans(); // the parameter types the server told, per statement text
   #busy = 0;
   /** Whether the open sockets currently hold the event loop. */
   #referenced = true;
@@ -74,7 +78,8 @@ export class PostgresPool implements SqlDriver {
     if (statements.length === 1 && !ctx.schema && !ctx.role) {
       if (ctx.signal) return this.#runCancellable(statements[0]!, ctx, ctx.signal);
       const statement = statements[0]!;
-      const params = typedParams(this.#sql, statement);
+      const params = this.#plans.bind(this.#sql, statement, statement.text);
+      if (!params) return this.#prepareThenRun(statement, ctx);
       this.#enter();
       return this.#runOne(statement, params, ctx);
     }
@@ -100,19 +105,40 @@ export class PostgresPool implements SqlDriver {
       this.#leave();
       return [rows];
     } catch (e) {
-      this.#leave();
+      this.#leave(); // a parameter the server could not type from its context: again with windmill-client's type
+      if (this.#plans.learn(e, statement, statement.text)) return this.run([statement], ctx);
       throw this.#error(e, statement.text, ctx, [statement]);
+    }
+  }
+
+  /** A statement whose parameters need the server's types first (once per statement text). */
+  async #prepareThenRun(statement: CompiledSql, ctx: RunContext): Promise<Row[][]> {
+    await this.#prepare(statement, ctx);
+    return this.run([statement], ctx);
+  }
+
+  async #prepare(statement: CompiledSql, ctx: RunContext): Promise<never[]> {
+    this.#enter();
+    try {
+      await this.#plans.prepare(this.#sql, statement, statement.text, false);
+      return this.#plans.bind(this.#sql, statement, statement.text)!;
+    } catch (e) {
+      throw this.#error(e, statement.text, ctx, [statement]);
+    } finally {
+      this.#leave();
     }
   }
 
   /** One statement with an abort signal: cancelled on the server when the signal fires (see faults.ts). */
   async #runCancellable(statement: CompiledSql, ctx: RunContext, signal: AbortSignal): Promise<Row[][]> {
     if (signal.aborted) throw aborted(signal, `${this.#label}: the statement`);
-    const params = typedParams(this.#sql, statement);
+    let params = this.#plans.bind(this.#sql, statement, statement.text);
+    if (!params) params = await this.#prepare(statement, ctx);
     this.#enter();
     try {
       return [rowsOf(await runAbortable(this.#sql, statement.text, params, signal))];
     } catch (e) {
+      if (!signal.aborted && this.#plans.learn(e, statement, statement.text)) return await this.run([statement], ctx);
       throw this.#error(e, statement.text, ctx, [statement]);
     } finally {
       this.#leave();
@@ -130,26 +156,15 @@ export class PostgresPool implements SqlDriver {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#enter();
     try {
-      return (await this.#sql.begin(async (tx) => {
-        const prelude: string[] = [];
-        if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
-        if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
-        // Issued together, they are pipelined on the transaction's connection and run in order.
-        const queries = [...prelude.map((t) => tx.unsafe(t)), ...statements.map((s) => this.#query(tx, s))];
-        queries.forEach((q) => pending.add(q));
-        const results = await Promise.allSettled(queries);
-        settled = true;
-        // The connection goes back to the pool only once no cancel request can reach it any more.
-        if (cancelling) await cancelling;
-        const failed = results.findIndex((r) => r.status === 'rejected');
-        if (failed !== -1) {
-          const reason = (results[failed] as PromiseRejectedResult).reason;
-          if (isConnectionLoss(reason)) return connectionLost();
-          const text = failed < prelude.length ? prelude[failed]! : statements[failed - prelude.length]!.text;
-          throw this.#error(reason, text, ctx, statements, failed < prelude.length);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return (await this.#sql.begin((tx) => this.#transaction(tx, statements, ctx, pending, () => (settled = true), () => cancelling))) as Row[][];
+        } catch (e) {
+          // Rolled back whole: what a refused parameter type taught is kept, and the statements run again.
+          if (e !== RESTART || attempt > 2 * statements.reduce((n, s) => n + s.params.length, 2)) throw e;
+          settled = false;
         }
-        return results.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
-      })) as Row[][];
+      }
     } catch (e) {
       throw e instanceof MillraceError ? e : this.#error(e, statements.map((s) => s.text).join(';\n'), ctx, statements);
     } finally {
@@ -159,18 +174,58 @@ export class PostgresPool implements SqlDriver {
     }
   }
 
+  /** Inside the transaction: the prelude (role, schema), then the statements, pipelined unless one needs the server's parameter types first. */
+  async #transaction(tx: TransactionSql<Record<string, PostgresType>>, statements: CompiledSql[], ctx: RunContext, pending: Set<Promise<unknown>>, done: () => void, cancelling: () => Promise<void> | undefined): Promise<Row[][]> {
+    const prelude: string[] = [];
+    if (ctx.role) prelude.push(`SET LOCAL ROLE ${quoteIdent(ctx.role)}`);
+    if (ctx.schema) prelude.push(`SET LOCAL search_path TO ${quoteIdent(ctx.schema)}`);
+    // Issued together, they are pipelined on the transaction's connection and run in order.
+    const queries: Promise<unknown>[] = prelude.map((t) => tx.unsafe(t));
+    queries.forEach((q) => pending.add(q));
+    for (const s of statements) {
+      const key = planKey(s.text, ctx.schema);
+      let params = this.#plans.bind(tx, s, key);
+      if (!params) {
+        // Its parameters are typed once the statements before it have run (they may create its table).
+        if ((await Promise.allSettled(queries)).some((r) => r.status === 'rejected')) break;
+        await this.#plans.prepare(tx, s, key, true).catch((e) => Promise.reject(e === RESTART || isConnectionLoss(e) ? e : this.#error(e, s.text, ctx, statements)));
+        params = this.#plans.bind(tx, s, key)!;
+      }
+      const query = tx.unsafe(s.text, params, PREPARED);
+      pending.add(query);
+      queries.push(query);
+    }
+    const results = await Promise.allSettled(queries);
+    done();
+    // The connection goes back to the pool only once no cancel request can reach it any more.
+    const c = cancelling();
+    if (c) await c;
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed !== -1) {
+      const reason = (results[failed] as PromiseRejectedResult).reason;
+      if (isConnectionLoss(reason)) return connectionLost();
+      const statement = statements[failed - prelude.length];
+      if (statement && this.#plans.learn(reason, statement, planKey(statement.text, ctx.schema))) throw RESTART;
+      throw this.#error(reason, statement ? statement.text : prelude[failed]!, ctx, statements, !statement);
+    }
+    return results.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));
+  }
+
   /** One statement's rows from a cursor, on a connection of this pool (see stream.ts). */
   stream(statement: CompiledSql, ctx: RunContext, options: StreamOptions): AsyncGenerator<Row[]> {
-    const hooks = { enter: () => this.#enter(), leave: () => this.#leave(), error: (e: unknown, text: string, inPrelude: boolean) => this.#error(e, text, ctx, [statement], inPrelude) };
-    return streamRows(this.#sql, statement, typedParams(this.#sql, statement), ctx, options, hooks);
+    const key = planKey(statement.text, ctx.schema);
+    const bind = async (on: AnySql, inTransaction: boolean) => {
+      const params = this.#plans.bind(on, statement, key);
+      if (params) return params;
+      await this.#plans.prepare(on, statement, key, inTransaction);
+      return this.#plans.bind(on, statement, key)!;
+    };
+    const hooks = { enter: () => this.#enter(), leave: () => this.#leave(), bind, learn: (e: unknown) => this.#plans.learn(e, statement, key), error: (e: unknown, text: string, inPrelude: boolean) => this.#error(e, text, ctx, [statement], inPrelude) };
+    return streamRows(this.#sql, statement, ctx, options, hooks);
   }
 
   async close(): Promise<void> {
     await this.#sql.end({ timeout: 5 });
-  }
-
-  #query(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql) {
-    return sql.unsafe(s.text, typedParams(sql, s), PREPARED);
   }
 
   #enter(): void {
@@ -279,53 +334,7 @@ function classify(sqlState: string): ErrorCode {
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };
 
-function connectTimeout(): Error {
-  return Object.assign(new Error(`connect timeout after ${CONNECT_TIMEOUT_S}s`), { code: 'CONNECT_TIMEOUT' });
-}
-
-function ignore(): void {}
-
-/**
- * A socket that fails with `e` once postgres.js listens: it then handles the failure like any refused
- * connection. It fails only after postgres.js has flushed its startup message into it (a no-op): a
- * connection that closes with a write pending never flushes a later one (postgres.js 3.4.9 clears
- * that timer without forgetting it), and the next attempt would hang until its connect timeout.
- */
-function failedSocket(e: unknown): Socket {
-  const socket = new NetSocket();
-  socket.on('error', ignore);
-  socket.write = (() => true) as never;
-  setImmediate(() => setImmediate(() => socket.destroy(e as Error)));
-  return socket;
-}
-
-/**
- * undefined binds as NULL, also inside arrays (postgres.js refuses undefined); an integer beyond
- * 2^53 binds as the bigint it exactly is (its JS text, `1152921504606847000` for 2**60, is another number).
- */
-function bindable(v: unknown): unknown {
-  if (v === undefined) return null;
-  if (typeof v === 'number') return v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER ? exactInteger(v) : v;
-  if (Array.isArray(v) && v.some(needsBinding)) return v.map(bindable);
-  return v;
-}
-
-function needsBinding(v: unknown): boolean {
-  return v === undefined || (typeof v === 'number' && (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER));
-}
-
-function exactInteger(v: number): number | bigint {
-  return Number.isInteger(v) ? BigInt(v) : v;
-}
-
 const PREPARED = { prepare: true } as const;
-
-/** Type 0 lets the server type each parameter from its `::type` cast in the text. */
-function typedParams(sql: Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>, s: CompiledSql): never[] {
-  const params = new Array(s.params.length);
-  for (let i = 0; i < params.length; i++) params[i] = sql.typed(bindable(s.params[i]!.value) as never, 0);
-  return params as never[];
-}
 
 function rowsOf(result: unknown): Row[] {
   // postgres.js returns an Array subclass with metadata; users get plain arrays of plain objects.

@@ -12,6 +12,7 @@
  * request is sent only once that statement is running, and the connection is released only after the
  * request was handled: the request can reach no other statement.
  */
+import { Socket as NetSocket, type Socket } from 'node:net';
 import type { Sql, PostgresType } from 'postgres';
 
 type Pool = Sql<Record<string, PostgresType>>;
@@ -101,4 +102,24 @@ export function isConnectionLoss(e: unknown): boolean {
  */
 export function connectionLost(): Promise<never> {
   return new Promise<never>(() => undefined);
+}
+
+export function connectTimeout(): Error {
+  return Object.assign(new Error(`connect timeout after 10s`), { code: 'CONNECT_TIMEOUT' });
+}
+
+export function ignore(): void {}
+
+/**
+ * A socket that fails with `e` once postgres.js listens: it then handles the failure like any refused
+ * connection. It fails only after postgres.js has flushed its startup message into it (a no-op): a
+ * connection that closes with a write pending never flushes a later one (postgres.js 3.4.9 clears
+ * that timer without forgetting it), and the next attempt would hang until its connect timeout.
+ */
+export function failedSocket(e: unknown): Socket {
+  const socket = new NetSocket();
+  socket.on('error', ignore);
+  socket.write = (() => true) as never;
+  setImmediate(() => setImmediate(() => socket.destroy(e as Error)));
+  return socket;
 }

@@ -44,7 +44,7 @@ function serializeTimestamp(x: unknown): string {
   return x instanceof Date ? x.toISOString() : String(x);
 }
 
-function serializeText(x: unknown): string {
+export function serializeText(x: unknown): string {
   if (typeof x === 'string') return x;
   if (x instanceof Date) return x.toISOString();
   if (typeof x === 'object' && x !== null && !(x instanceof Uint8Array)) return JSON.stringify(x);
@@ -68,7 +68,8 @@ const ELEMENTS: Record<number, [number, (x: string) => unknown, (x: unknown) => 
   1042: [1014, (x) => x, serializeText],
   19: [1003, (x) => x, serializeText],
   2950: [2951, (x) => x, String],
-  // A string bound as json is taken as JSON text (like a literal); anything else is stringified.
+  // Any value bound as json is stringified, a string too (a JSON string, as raw postgres.js sends it);
+  // `${text}::json` is sent as text and cast by the server (params.ts).
   114: [199, (x) => JSON.parse(x), serializeJson],
   3802: [3807, (x) => JSON.parse(x), serializeJson],
   // A date has no time zone: 'YYYY-MM-DD' keeps it exact (a Date would shift with the local zone).
@@ -81,7 +82,7 @@ const ELEMENTS: Record<number, [number, (x: string) => unknown, (x: unknown) => 
 };
 
 function serializeJson(x: unknown): string {
-  return typeof x === 'string' ? x : JSON.stringify(x);
+  return JSON.stringify(x);
 }
 
 /** PostgreSQL's array text format, NULLs included (`{1,NULL,"a\"b"}`, `[0:1]={...}`). */
@@ -121,7 +122,7 @@ export function parseArray(x: string, parse: (s: string) => unknown): unknown[] 
   return level();
 }
 
-function serializeArray(xs: unknown, serialize: (x: unknown) => string): string {
+export function serializeArray(xs: unknown, serialize: (x: unknown) => string): string {
   if (!Array.isArray(xs)) return serialize(xs);
   return '{' + xs.map((x) => (x === null || x === undefined ? 'NULL' : Array.isArray(x) ? serializeArray(x, serialize) : '"' + serialize(x).replace(/[\\"]/g, '\\$&') + '"')).join(',') + '}';
 }
@@ -133,3 +134,6 @@ export const TYPES = Object.fromEntries(
     [`t${arrayOid}`, { to: arrayOid, from: [arrayOid], parse: (x: string) => parseArray(x, parse), serialize: (x: unknown) => serializeArray(x, serialize) }],
   ]),
 ) as unknown as Record<string, PostgresType>;
+
+/** The oids TYPES converts (element and array types). */
+export const TYPED_OIDS: ReadonlySet<number> = new Set(Object.entries(ELEMENTS).flatMap(([oid, [arrayOid]]) => [Number(oid), arrayOid]));
