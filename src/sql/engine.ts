@@ -21,7 +21,17 @@ export type Dialect = {
   quoteIdent(name: string): string;
   /** A compiled text cut into its statements, each with its parameters numbered from `$1`. */
   split(sql: CompiledSql): CompiledSql[];
+  /**
+   * An inferred SQL type (infer.ts: windmill-client's names `BIGINT`, `DOUBLE PRECISION`, `TEXT`,
+   * `BOOLEAN`, `TIMESTAMPTZ`, `BYTEA`, `JSON`, and `X[]` arrays of them) as this engine names it.
+   * Any other name is returned unchanged.
+   */
+  typeName(type: string): string;
 };
+
+/** A type infer.ts gives a value: windmill-client's scalar names, and arrays of them. */
+export type InferredType = InferredScalar | `${InferredScalar}[]`;
+export type InferredScalar = 'BIGINT' | 'DOUBLE PRECISION' | 'TEXT' | 'BOOLEAN' | 'TIMESTAMPTZ' | 'BYTEA' | 'JSON';
 
 /** Per-run settings a driver honours: the schema unqualified names resolve in, the role, cancellation. */
 export type RunContext = { schema?: string; role?: string; signal?: AbortSignal };

@@ -1,7 +1,8 @@
 /** The SQL type of an interpolated value, inferred the way windmill-client does. */
+import type { InferredScalar, InferredType } from './engine.js';
 
 /** windmill-client's inference: integer BIGINT, other number DOUBLE PRECISION, string TEXT, Date TIMESTAMPTZ, ... */
-export function inferSqlType(value: unknown): string {
+export function inferSqlType(value: unknown): InferredType {
   if (typeof value === 'bigint') return 'BIGINT';
   if (typeof value === 'number') return Number.isInteger(value) ? 'BIGINT' : 'DOUBLE PRECISION';
   if (value === null || value === undefined || typeof value === 'string') return 'TEXT';
@@ -14,10 +15,10 @@ export function inferSqlType(value: unknown): string {
 }
 
 /** A typed array when the non-null elements agree (integers widen to DOUBLE PRECISION); else, or with none, JSON. */
-function inferArrayType(values: unknown[]): string {
-  let element: string | undefined;
+function inferArrayType(values: unknown[]): InferredType {
+  let element: InferredScalar | undefined;
   for (const v of values) {
-    let t: string;
+    let t: InferredScalar;
     if (v === null || v === undefined) continue;
     else if (typeof v === 'bigint') t = 'BIGINT';
     else if (typeof v === 'number') t = Number.isInteger(v) ? 'BIGINT' : 'DOUBLE PRECISION';

@@ -1,5 +1,6 @@
 /** upsertPartition / appendPartition: windmill-client's DuckLake materializations, as SQL statements on ducklake(). */
 import { MillraceError } from '../errors.js';
+import { duckdbDialect } from './duckdb/dialect.js';
 import { ducklake } from './ducklake.js';
 import type { SqlStatement } from './statement.js';
 import { quoteIdent, raw } from './template.js';
@@ -28,7 +29,9 @@ function materializeParts(opts: DucklakeMaterializeOptions, withKey: boolean) {
   const t = raw(identifier('table', opts.table, 3));
   const pcol = raw(identifier('partitionCol', opts.partitionCol ?? '_wm_partition', 1));
   const uk = withKey && opts.uniqueKey ? raw(identifier('uniqueKey', opts.uniqueKey, 1)) : undefined;
-  return { sql: ducklake(opts.ducklake ?? 'main'), t, pcol, uk, body: raw(opts.selectSql) };
+  // The partition column holds the partition, a string: its type is the one DuckDB binds a string as.
+  const ptype = raw(duckdbDialect.typeName('TEXT'));
+  return { sql: ducklake(opts.ducklake ?? 'main'), t, pcol, uk, ptype, body: raw(opts.selectSql) };
 }
 
 /** A plain name part (what windmill-client's users write unquoted) or a double-quoted one. */
@@ -65,7 +68,7 @@ function identifier(option: string, text: unknown, maxParts: number): string {
  * await upsertPartition({ table: 'daily', selectSql: 'SELECT * FROM events', partition: '2026-11-21', uniqueKey: 'id' }).execute();
  */
 export function upsertPartition(opts: DucklakeMaterializeOptions): SqlStatement<any> {
-  const { sql, t, body, pcol, uk } = materializeParts(opts, true);
+  const { sql, t, body, pcol, uk, ptype } = materializeParts(opts, true);
   const p = opts.partition;
   if (p === undefined) {
     if (uk) {
@@ -77,7 +80,7 @@ COMMIT;`;
     }
     return sql`CREATE OR REPLACE TABLE ${t} AS SELECT * FROM (${body});`;
   }
-  const create = sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT *, CAST(NULL AS VARCHAR) AS ${pcol} FROM (${body}) WHERE false;
+  const create = sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT *, CAST(NULL AS ${ptype}) AS ${pcol} FROM (${body}) WHERE false;
 ALTER TABLE ${t} SET PARTITIONED BY (${pcol})`;
   if (uk) {
     return sql`${create};
@@ -98,12 +101,12 @@ COMMIT;`;
  * the same partition duplicates rows: for immutable event logs. Lazy: call `.execute()`.
  */
 export function appendPartition(opts: Omit<DucklakeMaterializeOptions, 'uniqueKey'>): SqlStatement<any> {
-  const { sql, t, body, pcol } = materializeParts(opts, false);
+  const { sql, t, body, pcol, ptype } = materializeParts(opts, false);
   if (opts.partition === undefined) {
     return sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT * FROM (${body}) WHERE false;
 INSERT INTO ${t} SELECT * FROM (${body});`;
   }
-  return sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT *, CAST(NULL AS VARCHAR) AS ${pcol} FROM (${body}) WHERE false;
+  return sql`CREATE TABLE IF NOT EXISTS ${t} AS SELECT *, CAST(NULL AS ${ptype}) AS ${pcol} FROM (${body}) WHERE false;
 ALTER TABLE ${t} SET PARTITIONED BY (${pcol});
 INSERT INTO ${t} SELECT *, ${opts.partition} AS ${pcol} FROM (${body});`;
 }

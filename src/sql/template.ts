@@ -65,7 +65,7 @@ function emit(fragment: Fragment, dialect: Dialect, params: BoundParam[]): strin
     else if (v instanceof Identifier) text += v.parts.map(dialect.quoteIdent).join('.');
     else if (isFragmentSource(v)) text += emit(v[FRAGMENT], dialect, params);
     else {
-      const explicitType = explicitTypes[i];
+      const explicitType = explicitTypes[i] ?? rawAnnotation(strings[i] ?? '', strings[i + 1] ?? '', values[i + 1]);
       const param: BoundParam = explicitType
         ? { value: v, type: explicitType, explicit: true }
         : { value: v, type: inferSqlType(v), explicit: false };
@@ -95,6 +95,11 @@ export const FRAGMENT: unique symbol = Symbol('millrace.fragment');
 export type FragmentSource = { readonly [FRAGMENT]: Fragment };
 function isFragmentSource(v: unknown): v is FragmentSource {
   return typeof v === 'object' && v !== null && (v as FragmentSource)[FRAGMENT] instanceof Fragment;
+}
+
+/** `${v}::${sql.raw('jsonb')}`, `CAST(${v} AS ${sql.raw('int')})`: the type is in the raw text that follows. */
+function rawAnnotation(before: string, after: string, next: unknown): string | undefined {
+  return next instanceof RawSql ? typeAnnotation(before, after + next.value) : undefined;
 }
 
 /** `${v}::type` or `CAST(${v} AS type)`: the explicit type wins over inference. */

@@ -40,10 +40,10 @@ export function embeddedLake(tag: string, more: () => Promise<MillraceConfig> | 
   return home;
 }
 
-/** The MillraceError `p` rejects with (failing the test when it resolves or rejects with anything else). */
-export async function caught(p: Promise<unknown>): Promise<MillraceError> {
+/** The MillraceError `p` rejects (or throws) with, failing the test when it resolves or fails with anything else. */
+export async function caught(p: Promise<unknown> | (() => unknown)): Promise<MillraceError> {
   try {
-    await p;
+    await (typeof p === 'function' ? p() : p);
   } catch (e) {
     expect(e).toBeInstanceOf(MillraceError);
     return e as MillraceError;

@@ -3,26 +3,12 @@
  * through datatable() (PostgreSQL) and ducklake() (DuckDB), are stored and read back verbatim,
  * and the table beside them survives.
  */
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { datatable, ducklake, MillraceError, type SqlTemplateFunction } from '../../src/index.js';
-import { caught, embeddedLake } from '../helpers/ducklake.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MillraceError } from '../../src/index.js';
+import { caught, ENGINES, useEngines } from '../helpers/engines.js';
 import { HOSTILE, HOSTILE_NAMES } from '../helpers/hostile.js';
-import { freshDatabase } from '../setup/pgdb.js';
 
-embeddedLake('injection', async () => ({ datatables: { main: await freshDatabase(inject('pgUrl'), 'millrace_injection') } }));
-
-type EngineCase = {
-  name: string;
-  sql: () => SqlTemplateFunction;
-  types: { int: string; text: string };
-  /** Whether a text value may hold NUL (PostgreSQL's text cannot: a typed class-22 error). */
-  storesNul: boolean;
-};
-
-const ENGINES: EngineCase[] = [
-  { name: 'datatable (PostgreSQL)', sql: () => datatable(), types: { int: 'int', text: 'text' }, storesNul: false },
-  { name: 'ducklake (DuckDB)', sql: () => ducklake(), types: { int: 'INTEGER', text: 'VARCHAR' }, storesNul: true },
-];
+useEngines('injection');
 
 describe.each(ENGINES)('$name', (engine) => {
   beforeAll(async () => {

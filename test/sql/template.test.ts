@@ -76,6 +76,12 @@ describe('compile', () => {
     expect(c.params.map((p) => [p.type, p.explicit])).toEqual([['int', true], ['date', true], ['TEXT', false]]);
   });
 
+  it('an explicit type written with sql.raw after :: or AS wins too', () => {
+    const c = compile(frag`SELECT ${'{}'}::${raw('jsonb')}, CAST(${'1'} AS ${raw('int')}), ${'x'}, ${raw('1')}`, postgresDialect);
+    expect(c.text).toBe('SELECT $1::jsonb, CAST($2 AS int), $3::TEXT, 1');
+    expect(c.params.map((p) => [p.type, p.explicit])).toEqual([['jsonb', true], ['int', true], ['TEXT', false]]);
+  });
+
   it('one call site compiles each call from its own values (annotations are cached per site, types are not)', () => {
     const at = (v: unknown) => sql`SELECT ${v}, ${2}::int`.content;
     expect([1, 'a', 1.5, raw('now()'), 2].map(at)).toEqual([

@@ -4,6 +4,7 @@ import { MillraceError } from '../../errors.js';
 import type { Row } from '../engine.js';
 import { inferSqlType } from '../infer.js';
 import { setOwn } from '../rows.js';
+import { duckdbDialect } from './dialect.js';
 
 type Api = typeof DuckDBApi;
 
@@ -23,22 +24,24 @@ export function bindAll(api: Api, prepared: DuckDBApi.DuckDBPreparedStatement, v
 }
 /**
  * JS value -> DuckDB value and type. The type is the shared compiler's (`BoundParam.type`, the
- * same inference as on PostgreSQL) mapped to DuckDB's names: BIGINT, DOUBLE, VARCHAR,
- * TIMESTAMPTZ, BOOLEAN, BLOB, JSON, and LISTs of them. null/undefined bind as an untyped NULL.
- * An explicit `::type` in the SQL casts the value bound with its inferred type.
+ * same inference as on PostgreSQL) in DuckDB's names, as the dialect gives them (dialect.ts:
+ * BIGINT, DOUBLE, VARCHAR, TIMESTAMPTZ, BOOLEAN, BLOB, JSON, and LISTs of them). null/undefined
+ * bind as an untyped NULL. An explicit `::type` in the SQL casts the value bound with its inferred type.
  */
 export function toDuckDBValue(api: Api, v: unknown, type: string = inferSqlType(v)): [DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType | undefined] {
   if (v === null || v === undefined) return [null, undefined];
-  if (type.endsWith('[]') && Array.isArray(v)) {
-    const elementType = type.slice(0, -2);
+  const name = duckdbDialect.typeName(type);
+  if (name.endsWith('[]') && Array.isArray(v)) {
+    const elementType = name.slice(0, -2);
     const items = v.map((x) => (x === null || x === undefined ? null : duckdbScalar(api, x, elementType)[0]));
     return [api.listValue(items), api.LIST(duckdbScalar(api, null, elementType)[1])];
   }
-  return duckdbScalar(api, v, type);
+  return duckdbScalar(api, v, name);
 }
 
-function duckdbScalar(api: Api, v: unknown, type: string): [DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType] {
-  switch (type) {
+/** One value as the DuckDB type `name` (a dialect name; any other binds as JSON text). */
+function duckdbScalar(api: Api, v: unknown, name: string): [DuckDBApi.DuckDBValue, DuckDBApi.DuckDBType] {
+  switch (name) {
     case 'BIGINT': {
       if (v === null) return [null, api.BIGINT];
       const n = typeof v === 'bigint' ? v : BigInt(v as number);
@@ -47,9 +50,9 @@ function duckdbScalar(api: Api, v: unknown, type: string): [DuckDBApi.DuckDBValu
       }
       return [n, api.BIGINT];
     }
-    case 'DOUBLE PRECISION':
+    case 'DOUBLE':
       return [v === null ? null : Number(v), api.DOUBLE];
-    case 'TEXT':
+    case 'VARCHAR':
       return [v === null ? null : String(v), api.VARCHAR];
     case 'BOOLEAN':
       return [v as boolean | null, api.BOOLEAN];
@@ -59,7 +62,7 @@ function duckdbScalar(api: Api, v: unknown, type: string): [DuckDBApi.DuckDBValu
       if (Number.isNaN(ms)) throw new MillraceError('InvalidArgument', 'An Invalid Date cannot be bound as a SQL parameter');
       return [new api.DuckDBTimestampTZValue(BigInt(ms) * 1000n), api.TIMESTAMPTZ];
     }
-    case 'BYTEA':
+    case 'BLOB':
       return [v === null ? null : api.blobValue(v as Uint8Array), api.BLOB];
     default: // JSON
       return [v === null ? null : JSON.stringify(v), jsonType(api)];
@@ -262,6 +265,7 @@ function makeConverter(api: Api): DuckDBApi.DuckDBValueConverter<unknown> {
   };
 }
 
-/** A SQL string literal: quotes doubled; NUL is refused (DuckDB would cut the string there). */function jsonType(api: Api): DuckDBApi.DuckDBType {
+/** DuckDB's JSON type: VARCHAR with the alias JSON. */
+function jsonType(api: Api): DuckDBApi.DuckDBType {
   return api.DuckDBVarCharType.create('JSON');
 }

@@ -139,14 +139,14 @@ export class DuckDBEngine implements SqlEngine {
     // a list of them (listS3Files records, say) a list of URLs, for `read_csv(${files})`.
     if (!(p.explicit && /^json$/i.test(p.type))) {
       const record = asS3Object(p.value);
-      if (record) return [await objectLocation(db, record), db.api.VARCHAR];
+      if (record) return toDuckDBValue(db.api, await objectLocation(db, record), 'TEXT');
       const list = p.value as unknown[];
       if (Array.isArray(list) && list.length > 0 && asS3Object(list[0])) {
         const records = list.map(asS3Object);
         if (records.every((r) => r !== undefined)) {
           const urls: string[] = [];
           for (const r of records) urls.push(await objectLocation(db, r!));
-          return [db.api.listValue(urls), db.api.LIST(db.api.VARCHAR)];
+          return toDuckDBValue(db.api, urls, 'TEXT[]');
         }
       }
     }

@@ -28,5 +28,3 @@ export function extensionMissing(name: string, dir: string | undefined, cause: u
     : 'DuckDB could not install it (no network?); run `npx millrace-duckdb-extensions`, which provisions <MILLRACE_HOME>/duckdb-extensions (used with no config)';
   return new MillraceError('ExtensionMissing', `DuckDB extension "${name}" is not available: ${where}`, { cause: sanitizedCause(cause) });
 }
-
-/** DuckDB's JSON type is VARCHAR with the alias JSON. */
