@@ -68,6 +68,12 @@ describe('the embedded datatable from the seed', () => {
     expect(plantSeed(dataDir)).toBe(false);
   });
 
+  it("a fresh project's first statement creates the folders above the data folder too", async () => {
+    const dataDir = await useDataDir(join('not', 'yet', 'datatable'));
+    expect(await datatable()`SELECT 1 AS n`.fetchOneScalar()).toBe(1);
+    expect(madeFromSeed(dataDir, seed)).toBe(true);
+  });
+
   it('without a seed (none in MILLRACE_PGLITE_SEED) the folder is made by initdb, as before', async () => {
     process.env.MILLRACE_PGLITE_SEED = mkdtempSync(join(tmpdir(), 'millrace-dtseed-none-'));
     expect(seedFile()).toBeUndefined();

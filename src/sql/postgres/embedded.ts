@@ -20,6 +20,8 @@ export type EmbeddedPostgres = { target: PostgresTarget; libpq: LibpqTarget; clo
 const IDLE_S = 0.05;
 
 export async function startEmbeddedPostgres(label: string, dataDir: string): Promise<EmbeddedPostgres> {
+  // The lock file sits beside the data folder: a fresh project has neither yet.
+  mkdirSync(dirname(resolve(dataDir)), { recursive: true });
   const shared = shareEmbedded(label, resolve(dataDir), () => openPGlite(label, dataDir));
   return {
     target: {
