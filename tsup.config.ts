@@ -9,6 +9,8 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   sourcemap: true,
+  // import.meta.url in the CommonJS build (pglite-seed.ts finds the seed beside the module).
+  shims: true,
   // Keep `import()` in the CommonJS build so ESM-only backends still load lazily.
   esbuildOptions(options) {
     options.supported = { ...options.supported, 'dynamic-import': true };

@@ -13,7 +13,7 @@
  * 3. stream: 10,000,000 rows through `.stream()` against the raw driver's streaming API
  *    (node-api `stream()` + `yieldRowObjectJs()`, postgres.js `.cursor()`), each run a fresh
  *    process (its peak RSS is the figure), pairs alternating which side goes first.
- * 4. embedded: the embedded PostgreSQL's cold start (first creation, then an existing data dir) and peak RSS.
+ * 4. embedded: the embedded PostgreSQL's cold start (first creation from the seed and by initdb, then an existing data dir) and peak RSS.
  * Writes bench/results/scale.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -314,23 +314,43 @@ async function embeddedChild(): Promise<void> {
 }
 
 function embedded(): void {
-  const home = mkdtempSync(join(tmpdir(), 'millrace-bench-embedded-'));
-  const run = () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'scale.ts'), '--embedded-child'], { encoding: 'utf8', env: { ...process.env, MILLRACE_HOME: home, MILLRACE_CONFIG: '' } });
+  type Run = { ms: number; maxRssKiB: number };
+  const run = (home: string, seed: boolean): Run => {
+    // MILLRACE_PGLITE_SEED empty: no seed, PGlite's initdb makes the cluster (what every first start did before the seed).
+    const env = { ...process.env, MILLRACE_HOME: home, MILLRACE_CONFIG: '', ...(seed ? {} : { MILLRACE_PGLITE_SEED: '' }) };
+    if (seed) delete env.MILLRACE_PGLITE_SEED;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'scale.ts'), '--embedded-child'], { encoding: 'utf8', env });
     if (r.status !== 0) throw new Error(`embedded child failed: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; maxRssKiB: number };
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Run;
   };
-  const first = run();
-  const again = [run(), run(), run()];
-  const mid = again.sort((a, b) => a.ms - b.ms)[1]!;
+  const fresh = () => mkdtempSync(join(tmpdir(), 'millrace-bench-embedded-'));
+  const seeded: Run[] = [];
+  const initdb: Run[] = [];
+  const reopen: Run[] = [];
+  // Alternating, each in a fresh process: first creation from the seed, first creation by initdb, then reopening a seeded folder.
+  for (let round = 0; round < 3; round++) {
+    const home = fresh();
+    if (round % 2 === 0) {
+      seeded.push(run(home, true));
+      initdb.push(run(fresh(), false));
+    } else {
+      initdb.push(run(fresh(), false));
+      seeded.push(run(home, true));
+    }
+    reopen.push(run(home, true));
+  }
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const row = (what: string, rs: Run[]) =>
+    out(`| ${what} | ${mid(rs.map((r) => r.ms)).toFixed(0)} ms (${rs.map((r) => r.ms.toFixed(0)).join(', ')}) | ${mid(rs.map((r) => r.maxRssKiB / 1024)).toFixed(0)} MiB (max ${Math.max(...rs.map((r) => r.maxRssKiB / 1024)).toFixed(0)}) |`);
   out('### Embedded PostgreSQL (PGlite) cold start');
   out();
-  out('A fresh process (import, config, start, connect, first query) on the embedded default; peak RSS of that process:');
+  out('A fresh process (import, config, start, connect, first query) on the embedded default; median of 3 alternating rounds (each run listed), peak RSS of that process:');
   out();
   out('| | first statement | peak RSS |');
   out('| --- | --- | --- |');
-  out(`| first start (creates the cluster in MILLRACE_HOME) | ${first.ms.toFixed(0)} ms | ${(first.maxRssKiB / 1024).toFixed(0)} MiB |`);
-  out(`| existing data dir (median of 3) | ${mid.ms.toFixed(0)} ms | ${(mid.maxRssKiB / 1024).toFixed(0)} MiB |`);
+  row('first start, from the seed (pglite-seed/, unpacked into MILLRACE_HOME)', seeded);
+  row('first start, without the seed (PGlite initdb)', initdb);
+  row('existing data dir (a seeded one, reopened)', reopen);
   out();
 }
 

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { madeFromSeed } from './helpers/pglite-seed.js';
 
 const root = resolve(__dirname, '..');
 // Wheels are downloaded once per machine (`npm test`'s pretest fills the same cache).
@@ -33,6 +34,7 @@ function run(command: string, args: string[], cwd = consumer, extra: Record<stri
 }
 
 let tarball: string;
+const PGLITE = JSON.parse(readFileSync(join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')).version as string;
 
 beforeAll(() => {
   // A clone of the committed HEAD: only what git tracks, no dist/ and no build left over.
@@ -45,6 +47,8 @@ beforeAll(() => {
   tarball = join(work, packed[0]!.filename);
   const files = packed[0]!.files.map((f) => f.path);
   expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/sql.js', 'dist/s3.cjs', 'scripts/duckdb-extensions.mjs']));
+  // The embedded PostgreSQL's seed cluster, made by `prepare` for the PGlite version it installs.
+  expect(files).toContain(`pglite-seed/pglite-${PGLITE}.tar.gz`);
 
   mkdirSync(consumer);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'newcomer-project', version: '1.0.0', private: true }));
@@ -104,6 +108,31 @@ describe('a consumer project that installed the packed tarball', () => {
     expect(cjs.stderr).toBe('');
     expect(cjs.stdout.trim()).toBe('hello from CommonJS');
     expect(readFileSync(join(consumer, '.millrace', 'storage', 'inbox', 'cjs.txt'), 'utf8')).toBe('hello from CommonJS');
+  });
+
+  it('a datatable script (ESM) creates the embedded database from the packed seed; the next one (CommonJS) reopens it', () => {
+    const project = join(consumer, 'dt');
+    mkdirSync(project);
+    writeFileSync(join(project, 'dt.mjs'), `
+      import { datatable, close } from 'millrace';
+      const sql = datatable();
+      await sql\`CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), doc jsonb)\`.execute();
+      await sql\`INSERT INTO t (doc) VALUES (\${JSON.stringify({ from: 'esm' })}::jsonb)\`.execute();
+      await close();`);
+    writeFileSync(join(project, 'dt.cjs'), `
+      const { datatable, close } = require('millrace');
+      (async () => {
+        console.log(JSON.stringify(await datatable()\`SELECT doc FROM t\`.fetch()));
+        await close();
+      })().catch((e) => { console.error(e.code, e.message); process.exitCode = 1; });`);
+    const first = run(process.execPath, ['dt.mjs'], project);
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    const seed = join(consumer, 'node_modules', 'millrace', 'pglite-seed', `pglite-${PGLITE}.tar.gz`);
+    expect(madeFromSeed(join(project, '.millrace', 'datatable'), seed)).toBe(true);
+    const again = run(process.execPath, ['dt.cjs'], project);
+    expect(again.stderr).toBe('');
+    expect(JSON.parse(again.stdout)).toEqual([{ doc: { from: 'esm' } }]);
   });
 
   it('without extensions, ducklake() says to run npx millrace-duckdb-extensions', () => {

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { MillraceError } from '../../errors.js';
 import { importBackend } from '../../lazy.js';
 import { shareEmbedded } from './embedded-share.js';
+import { emptyFolder, plantSeed } from './pglite-seed.js';
 import { openWithUnrefTimers, withUnrefTimers } from './pglite-timers.js';
 import type { LibpqTarget } from '../engine.js';
 import type { PostgresTarget } from './driver.js';
@@ -19,6 +20,8 @@ export type EmbeddedPostgres = { target: PostgresTarget; libpq: LibpqTarget; clo
 const IDLE_S = 0.05;
 
 export async function startEmbeddedPostgres(label: string, dataDir: string): Promise<EmbeddedPostgres> {
+  // The lock file sits beside the data folder: a fresh project has neither yet.
+  mkdirSync(dirname(resolve(dataDir)), { recursive: true });
   const shared = shareEmbedded(label, resolve(dataDir), () => openPGlite(label, dataDir));
   return {
     target: {
@@ -44,14 +47,19 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
   };
 }
 
-async function openPGlite(label: string, dataDir: string) {
+async function openPGlite(label: string, dataDir: string, seed = true): Promise<InstanceType<typeof import('@electric-sql/pglite').PGlite>> {
   const { PGlite } = await importBackend<typeof import('@electric-sql/pglite')>('@electric-sql/pglite');
   mkdirSync(dataDir, { recursive: true });
+  // The first creation unpacks the build's seed cluster, when there is one, instead of running initdb.
+  const seeded = seed && plantSeed(dataDir);
   let db: InstanceType<typeof PGlite>;
   try {
     db = await openWithUnrefTimers(() => PGlite.create(dataDir));
   } catch (e) {
-    throw new MillraceError('Connection', `${label}: cannot open the embedded PostgreSQL in ${dataDir}: ${(e as Error).message}`, { cause: e });
+    if (!seeded) throw new MillraceError('Connection', `${label}: cannot open the embedded PostgreSQL in ${dataDir}: ${(e as Error).message}`, { cause: e });
+    // A seed PGlite cannot open: the folder was empty, so empty it again and let initdb make the cluster.
+    emptyFolder(dataDir);
+    return openPGlite(label, dataDir, false);
   }
   unrefTimers(db as unknown as Executor);
   return db;
