@@ -60,6 +60,29 @@ describe('a terminated backend (57P01)', () => {
     expect(err).toMatchObject({ code: 'Connection' });
     expect(await sql`SELECT 1 AS v`.fetchOneScalar()).toBe(1);
   });
+
+  it('is not handed to a later statement that never reached it', async () => {
+    // postgres.js 3.4.9 keeps the terminated backend's error for the next query opened on that
+    // connection slot (see faults.ts `neverSent`): enough statements at once to reopen every slot.
+    for (const kind of ['plain', 'with a signal', 'in a transaction'] as const) {
+      const sql = datatable();
+      const running = sql`SELECT pg_sleep(30)`.execute().then(() => undefined, (e) => e);
+      const admin = datatable('admin');
+      for (let i = 0; i < 100; i++) {
+        const n = await admin`SELECT pg_terminate_backend(pid) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()`.fetch({ resultCollection: 'last_statement_all_rows' });
+        if (n.length) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await running).toMatchObject({ code: 'Connection' });
+      const one = (i: number) =>
+        kind === 'plain' ? sql`SELECT ${i}::int AS v`.fetchOneScalar()
+        : kind === 'with a signal' ? sql`SELECT ${i}::int AS v`.fetchOneScalar({ signal: new AbortController().signal })
+        : sql`SELECT ${i}::int AS v; SELECT ${i}::int AS v`.fetchOneScalar();
+      const settled = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => one(i)));
+      expect({ kind, failed: settled.flatMap((r, i) => (r.status === 'rejected' ? [`${i}: ${String(r.reason)}`] : [])) }).toEqual({ kind, failed: [] });
+      expect(settled.map((r) => (r as PromiseFulfilledResult<unknown>).value)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    }
+  });
 });
 
 describe('cancels fired at random moments', () => {

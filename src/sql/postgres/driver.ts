@@ -14,8 +14,9 @@ import { quoteIdent } from '../template.js';
 import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
 import { streamRows } from './stream.js';
 import { ParamPlans, planKey, RESTART } from './params.js';
+import { classify, CONNECTION_CODES, hideRowValues } from './errors.js';
 import { TYPES } from './types.js';
-import { cancelWhenRunning, connectionLost, connectTimeout, failedSocket, ignore, isConnectionLoss, runAbortable } from './faults.js';
+import { cancelWhenRunning, connectionLost, connectTimeout, failedSocket, ignore, isConnectionLoss, neverSent, runAbortable } from './faults.js';
 
 export type { RunContext } from '../engine.js';
 
@@ -105,10 +106,20 @@ export class PostgresPool implements SqlDriver {
       this.#leave();
       return [rows];
     } catch (e) {
-      this.#leave(); // a parameter the server could not type from its context: again with windmill-client's type
-      if (this.#plans.learn(e, statement, statement.text)) return this.run([statement], ctx);
-      throw this.#error(e, statement.text, ctx, [statement]);
+      this.#leave();
+      return this.#again(e, statement, ctx);
     }
+  }
+
+  /**
+   * A single statement that failed: run again with windmill-client's type where the server could not
+   * type a parameter from its context, or once more where it never reached the server (faults.ts
+   * `neverSent`); else its typed error.
+   */
+  #again(e: unknown, statement: CompiledSql, ctx: RunContext): Promise<Row[][]> {
+    const again = this.#plans.learn(e, statement, statement.text) ? ctx : neverSent(e, ctx);
+    if (again) return this.run([statement], again);
+    throw this.#error(e, statement.text, ctx, [statement]);
   }
 
   /** A statement whose parameters need the server's types first (once per statement text). */
@@ -138,8 +149,8 @@ export class PostgresPool implements SqlDriver {
     try {
       return [rowsOf(await runAbortable(this.#sql, statement.text, params, signal))];
     } catch (e) {
-      if (!signal.aborted && this.#plans.learn(e, statement, statement.text)) return await this.run([statement], ctx);
-      throw this.#error(e, statement.text, ctx, [statement]);
+      if (signal.aborted) throw this.#error(e, statement.text, ctx, [statement]);
+      return await this.#again(e, statement, ctx);
     } finally {
       this.#leave();
     }
@@ -161,7 +172,8 @@ export class PostgresPool implements SqlDriver {
           return (await this.#sql.begin((tx) => this.#transaction(tx, statements, ctx, pending, () => (settled = true), () => cancelling))) as Row[][];
         } catch (e) {
           // Rolled back whole: what a refused parameter type taught is kept, and the statements run again.
-          if (e !== RESTART || attempt > 2 * statements.reduce((n, s) => n + s.params.length, 2)) throw e;
+          // Or its BEGIN met a terminated backend's kept error, never sent (faults.ts `neverSent`): once more.
+          if (e === RESTART ? attempt > 2 * statements.reduce((n, s) => n + s.params.length, 2) : attempt > 0 || !neverSent(e, ctx)) throw e;
           settled = false;
         }
       }
@@ -301,35 +313,6 @@ export class PostgresPool implements SqlDriver {
     // Driver-side errors (postgres.js attaches the parameters to them): keep only the message.
     return new SqlError(`${this.#label}: ${clean(err?.message ?? String(e))}`, { sql, engine: 'postgres', cause });
   }
-}
-
-/**
- * Data (22) and integrity (23) errors echo the row or key: `Failing row contains (1, ab, null)`,
- * `Key (a, b)=(1, xy) already exists`. The values become `***`; column names and the rest stay.
- */
-function hideRowValues(detail: string, sqlState: string): string {
-  const cls = sqlState.slice(0, 2);
-  if (cls !== '22' && cls !== '23') return detail;
-  return detail
-    .replace(/Failing row contains \(.*\)(\.?)$/s, 'Failing row contains (***)$1')
-    .replace(/\)=\(.*?\)(?= already exists| is not present| is still referenced| conflicts with|\.?$)/gs, ')=(***)');
-}
-
-const CONNECTION_CODES = /^(E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|ADDRNOTAVAIL|PIPE|TIMEDOUT|NOENT|ACCES)|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED)|SASL_SIGNATURE_MISMATCH|AUTH_TYPE_NOT_IMPLEMENTED)$/;
-
-/**
- * SQLSTATE classes users branch on: 08 connection, 57P01-57P03 server shutdown or restart, 3D unknown database; 28 (rejected credentials:
- * 28P01 bad password, 28000 unknown role or no pg_hba entry) and 42501 (privilege) are
- * PermissionDenied, like a storage's rejected keys.
- */
-function classify(sqlState: string): ErrorCode {
-  if (sqlState === '42501') return 'PermissionDenied';
-  if (sqlState === '57014') return 'Aborted';
-  const cls = sqlState.slice(0, 2);
-  if (cls === '28') return 'PermissionDenied';
-  // 57P01-57P03: the server is shutting down, restarting or not yet up (57014 above is a cancel).
-  if (cls === '08' || cls === '3D' || /^57P0[1-3]$/.test(sqlState)) return 'Connection';
-  return 'Sql';
 }
 
 type SocketOptions = { host: string[]; port: number[]; path?: string | false };

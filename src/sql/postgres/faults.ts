@@ -123,3 +123,22 @@ export function failedSocket(e: unknown): Socket {
   setImmediate(() => setImmediate(() => socket.destroy(e as Error)));
   return socket;
 }
+
+const replayed = new WeakSet<object>();
+
+/**
+ * A terminated backend's error, handed to a statement that never reached it. postgres.js 3.4.9 keeps
+ * the FATAL ErrorResponse of a backend terminated while a query ran (57P01 by an administrator or a
+ * failover, 57P02 a crash) past the connection's close: the running query rejects with
+ * CONNECTION_CLOSED, and the kept error rejects the next query opened on that connection slot, at its
+ * startup, before that query is sent (connection.js: `errorResponse` survives `closed()`; see
+ * test/datatable-faults.test.ts). A FATAL error at startup always precedes the sending, so such a
+ * statement is run again, once. Returns the context to run it with, or undefined.
+ */
+export function neverSent<C extends object>(e: unknown, ctx: C): C | undefined {
+  const err = e as { name?: string; code?: string };
+  if (err?.name !== 'PostgresError' || (err.code !== '57P01' && err.code !== '57P02') || replayed.has(ctx)) return undefined;
+  const again = { ...ctx };
+  replayed.add(again);
+  return again;
+}
