@@ -144,7 +144,7 @@ function windmillText(v: unknown): string | null {
   return String(v);
 }
 
-type Cell = { context: string; column: string; kind: string; raw: Outcome; asText: Outcome; windmill: Outcome; millrace: Outcome };
+type Cell = { context: string; column: string; kind: string; raw: Outcome; asText: Outcome; windmill: Outcome; millrace: Outcome; stored: Outcome };
 
 async function cell(context: string, column: string, kind: string, text: string, v: unknown): Promise<Cell> {
   const wrapped = wrap(text);
@@ -155,7 +155,18 @@ async function cell(context: string, column: string, kind: string, text: string,
     // The value reaches the cast as text, as windmill-client's JSON arguments do.
     windmill: await attempt(() => raw.unsafe(wrapped.replace(/\$1\b/, `$1::${inferSqlType(v)}`), [raw.typed(windmillText(v) as never, 25)], { prepare: true })),
     millrace: await attempt(() => sql.query(wrapped, v).fetch()),
+    stored: await storedText(wrapped, v),
   };
+}
+
+/**
+ * Where the server says text for an object or array, the text an INSERT into a text column stores for it
+ * (windmill-client's type, read as text by the server), sent as that text.
+ */
+async function storedText(wrapped: string, v: unknown): Promise<Outcome> {
+  if (typeof v !== 'object' || v === null || v instanceof Date || v instanceof Uint8Array) return { ok: false, error: 'not an object or array' };
+  const [row] = await raw.unsafe(`SELECT ($1::${inferSqlType(v)})::text AS s`, [raw.typed(windmillText(v) as never, 25)]);
+  return attempt(() => raw.unsafe(wrapped, [row!.s as never], { prepare: true }));
 }
 
 const same = (a: Outcome, b: Outcome) => a.ok && b.ok && a.t === b.t && a.s === b.s;
@@ -169,7 +180,7 @@ const same = (a: Outcome, b: Outcome) => a.ok && b.ok && a.t === b.t && a.s === 
  * text fails too, millrace may fail.
  */
 function accepted(c: Cell): Outcome[] {
-  return [c.windmill, c.raw, c.raw.ok ? c.asText : c.windmill].filter((o) => o.ok);
+  return [c.windmill, c.raw, c.raw.ok ? c.asText : c.windmill, c.raw.ok ? c.stored : c.windmill].filter((o) => o.ok);
 }
 
 function rawOnlyByConversion(c: Cell): boolean {
@@ -314,5 +325,37 @@ describe('parameters on PostgreSQL: what scripts write', () => {
   it('types parameters of a cancellable statement too', async () => {
     const signal = new AbortController().signal;
     expect(await sql`SELECT ${7} AS a, ${null} IS NULL AS b, count(*) AS c FROM m WHERE uuid = ${UUID} GROUP BY 1`.fetchOne({ signal })).toEqual({ a: 7, b: true, c: 1 });
+  });
+});
+
+describe('parameters on PostgreSQL: a statement is never run twice to learn a type', () => {
+  it('types what follows transaction control in a text with windmill-client’s types from the start', async () => {
+    await sql`CREATE TABLE audit (n int)`.execute();
+    const rows = await sql`INSERT INTO audit VALUES (1); COMMIT; SELECT json_build_object('v', ${5}) AS v`.fetch({ resultCollection: 'last_statement_first_row' });
+    expect(rows).toEqual({ v: { v: 5 } });
+    expect(await sql`SELECT count(*) AS n FROM audit`.fetchOneScalar()).toBe(1);
+    // Still untypable with windmill-client's type: the server's error, the committed part run once.
+    await expect(sql`INSERT INTO audit VALUES (2); COMMIT; SELECT no_such_fn(${'x'})`.fetch()).rejects.toMatchObject({ sqlState: '42883' });
+    expect(await sql`SELECT count(*) AS n FROM audit WHERE n = 2`.fetchOneScalar()).toBe(1);
+  });
+
+  it('never learns from an error raised while a procedure or function runs', async () => {
+    await sql`CREATE TABLE log (v text)`.execute();
+    await sql`CREATE PROCEDURE p(v text) LANGUAGE plpgsql AS $$ BEGIN INSERT INTO log VALUES (v); COMMIT; PERFORM no_such_fn(); END $$`.execute();
+    await expect(sql`CALL p(${'x'})`.execute()).rejects.toMatchObject({ sqlState: '42883' });
+    expect(await sql`SELECT count(*) AS n FROM log`.fetchOneScalar()).toBe(1);
+    // A function's body: a sequence (never rolled back) counts its runs.
+    await sql`CREATE SEQUENCE calls`.execute();
+    await sql`CREATE FUNCTION f(v text) RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('calls'); RETURN no_such_fn(v); END $$`.execute();
+    await expect(sql`SELECT f(${'y'}) AS v`.execute()).rejects.toMatchObject({ sqlState: '42883' });
+    expect(await sql`SELECT last_value AS n FROM calls`.fetchOneScalar()).toBe(1);
+  });
+
+  it('finds an object or array by the text an INSERT stored for it', async () => {
+    await sql`CREATE TABLE named (name text)`.execute();
+    for (const v of [{ a: 1 }, ['a', 'b'], ['a b', 'c"d', '', 'null'], [{ a: 1 }], [1, 2], [['x', 'y'], ['z', 'w']]]) {
+      const stored = await sql`INSERT INTO named VALUES (${v}) RETURNING name`.fetchOneScalar();
+      expect(await sql`SELECT count(*) AS n FROM named WHERE name = ${v}`.fetchOneScalar(), JSON.stringify(v) + ' stored as ' + String(stored)).toBe(1);
+    }
   });
 });

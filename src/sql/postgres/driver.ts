@@ -13,7 +13,7 @@ import { scrubParams } from '../scrub.js';
 import { quoteIdent } from '../template.js';
 import { hasProtoColumn, ownColumnName, ownColumns } from './rows.js';
 import { streamRows } from './stream.js';
-import { ParamPlans, planKey, RESTART } from './params.js';
+import { ParamPlans, planKey, planKeys, RESTART } from './params.js';
 import { classify, CONNECTION_CODES, hideRowValues } from './errors.js';
 import { TYPES } from './types.js';
 import { cancelWhenRunning, connectionLost, connectTimeout, failedSocket, ignore, isConnectionLoss, neverSent, runAbortable } from './faults.js';
@@ -194,8 +194,9 @@ export class PostgresPool implements SqlDriver {
     // Issued together, they are pipelined on the transaction's connection and run in order.
     const queries: Promise<unknown>[] = prelude.map((t) => tx.unsafe(t));
     queries.forEach((q) => pending.add(q));
-    for (const s of statements) {
-      const key = planKey(s.text, ctx.schema);
+    const keys = planKeys(statements, ctx.schema);
+    for (const [i, s] of statements.entries()) {
+      const key = keys[i]!;
       let params = this.#plans.bind(tx, s, key);
       if (!params) {
         // Its parameters are typed once the statements before it have run (they may create its table).
@@ -217,7 +218,7 @@ export class PostgresPool implements SqlDriver {
       const reason = (results[failed] as PromiseRejectedResult).reason;
       if (isConnectionLoss(reason)) return connectionLost();
       const statement = statements[failed - prelude.length];
-      if (statement && this.#plans.learn(reason, statement, planKey(statement.text, ctx.schema))) throw RESTART;
+      if (statement && this.#plans.learn(reason, statement, keys[failed - prelude.length]!)) throw RESTART;
       throw this.#error(reason, statement ? statement.text : prelude[failed]!, ctx, statements, !statement);
     }
     return results.slice(prelude.length).map((r) => rowsOf((r as PromiseFulfilledResult<unknown>).value));

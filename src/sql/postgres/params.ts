@@ -9,7 +9,8 @@
  *   type, as raw postgres.js types them too;
  * - where the server cannot type a parameter (42P18 could not determine data type, 42725 operator not
  *   unique, 42804/42883 polymorphic or unknown function), it gets windmill-client's type; learned once
- *   per statement text and remembered;
+ *   per statement text and remembered (never from an error raised inside a function or procedure as it
+ *   ran, nor for a statement that follows transaction control in its text: see `planKeys`);
  * - numbers, arrays and objects need the server's types first (a describe, once per statement text):
  *   a value that cannot be read as the type the server chose (1.5 for an int) gets windmill-client's
  *   type, and where the server chose text only because nothing else said otherwise (`SELECT $1`: 1
@@ -66,7 +67,7 @@ export class ParamPlans {
     const params = s.params;
     const out = new Array(params.length);
     if (params.length === 0) return out as never[];
-    const plan = this.#plans.get(key);
+    const plan = this.#plans.get(key) ?? (key.startsWith(AFTER_CONTROL) ? this.#plan(key, params.length) : undefined);
     for (let i = 0; i < params.length; i++) {
       const p = params[i]!;
       const v = bindable(p.value);
@@ -74,7 +75,7 @@ export class ParamPlans {
       if (oid === NEEDS_SERVER) return undefined;
       if (oid >= 0) out[i] = sql.typed((oid === 0 ? untyped(v, plan?.server?.[i] ?? 0) : v) as never, oid);
       // Sent untyped where the server chose text for no string (`WHERE name = ${5}`): as raw postgres.js sends it.
-      else if (oid === AS_TEXT) out[i] = sql.typed(String(v) as never, 0);
+      else if (oid === AS_TEXT) out[i] = sql.typed(asText(v, p.type) as never, 0);
       // `${rows}::jsonb`: JSON text, read by the cast (as the text of a JSON value, never an array literal).
       else out[i] = sql.typed(JSON.stringify(v) as never, 25);
     }
@@ -132,6 +133,8 @@ export class ParamPlans {
   learn(e: unknown, s: CompiledSql, key: string): boolean {
     const err = e as { code?: unknown; message?: unknown; position?: unknown };
     if (!isServerError(e) || !UNTYPABLE.has(err.code as string)) return false;
+    // Raised while the statement ran (inside a function or procedure, which may have committed): no typing failure of its own.
+    if ((e as { where?: unknown }).where || (e as { internal_query?: unknown }).internal_query) return false;
     const plan = this.#plan(key, s.params.length);
     // Only a parameter sent untyped can be the one the server could not type.
     const open = s.params.map((p, i) => (!p.explicit && oidFor(plan, p, i, bindable(p.value)) <= 0 ? i : -1)).filter((i) => i >= 0);
@@ -147,7 +150,7 @@ export class ParamPlans {
     let plan = this.#plans.get(key);
     if (plan && plan.forced.length === n) return plan;
     if (this.#plans.size >= MAX_PLANS) this.#plans.delete(this.#plans.keys().next().value!);
-    plan = { forced: new Uint8Array(n), server: undefined, declared: undefined, cast: new Int32Array(n), windmill: false };
+    plan = { forced: new Uint8Array(n), server: undefined, declared: undefined, cast: new Int32Array(n), windmill: key.startsWith(AFTER_CONTROL) };
     this.#plans.set(key, plan);
     return plan;
   }
@@ -283,4 +286,42 @@ function exactInteger(v: number): number | bigint {
 /** Several statements' keys: a schema changes what names (and so types) resolve to. */
 export function planKey(text: string, schema: string | undefined): string {
   return schema ? `${schema}\0${text}` : text;
+}
+
+/** Marks the key of a statement that follows transaction control in its text: windmill-client's types from the start. */
+const AFTER_CONTROL = '\u0001';
+const CONTROL = /^(?:\s+|--[^\n]*|\/\*[\s\S]*?\*\/)*(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|CALL|DO|PREPARE\s+TRANSACTION|SAVEPOINT|RELEASE)\b/i;
+
+/**
+ * The keys of one text's statements, run in one transaction. Once a statement of the text may have
+ * committed (COMMIT, CALL, DO, ...), what follows is never run again to learn a type (the committed part
+ * would run twice): its open parameters carry windmill-client's types from the start, and a statement the
+ * server still cannot type fails with its error.
+ */
+export function planKeys(statements: CompiledSql[], schema: string | undefined): string[] {
+  let control = false;
+  return statements.map((s) => {
+    const key = control ? AFTER_CONTROL + planKey(s.text, schema) : planKey(s.text, schema);
+    control ||= CONTROL.test(s.text);
+    return key;
+  });
+}
+
+/**
+ * Where the server said text for a number, array or object: the text an INSERT into a text column stores
+ * (windmill-client's type read as text: an object, or an array it types JSON, as JSON; another array as
+ * PostgreSQL's array text).
+ */
+function asText(v: unknown, type: string): string {
+  if (type === 'JSON' || isJsonObject(v)) return JSON.stringify(v);
+  return Array.isArray(v) ? arrayText(v) : String(v);
+}
+
+/** PostgreSQL's own text of an array (array_out): an element quoted only where it must be, so `{a,b}` equals what was stored. */
+function arrayText(xs: unknown[]): string {
+  return '{' + xs.map((x) => (x === null || x === undefined ? 'NULL' : Array.isArray(x) ? arrayText(x) : quoted(serializeText(x)))).join(',') + '}';
+}
+
+function quoted(s: string): string {
+  return s === '' || /^null$/i.test(s) || /[{},"\\ \t\n\r\v\f]/.test(s) ? '"' + s.replace(/[\\"]/g, '\\$&') + '"' : s;
 }
