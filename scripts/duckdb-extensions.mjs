@@ -18,7 +18,7 @@
  * sha256 matches PyPI's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
@@ -135,6 +135,29 @@ function writeAtomically(path, bytes) {
   }
 }
 
+/** Removes the temp files of runs that were killed mid-write (their process is gone) from `dir`. */
+function sweepPartials(dir) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /\.(\d+)\.[0-9a-f]{8}\.partial$/.exec(name);
+    if (m && !alive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 /** The wheel's bytes, from the cache when a cached copy has PyPI's sha256, else downloaded and checked. */
@@ -149,6 +172,7 @@ async function wheelBytes(wheel, cache) {
   if (actual !== wheel.sha256) throw new Error(`${wheel.filename}: sha256 ${actual} is not PyPI's ${wheel.sha256}`);
   if (cached) {
     mkdirSync(cache, { recursive: true });
+    sweepPartials(cache);
     writeAtomically(cached, bytes);
   }
   return bytes;
@@ -204,6 +228,7 @@ export async function provision(options = {}) {
     const extension = unzipFile(await wheelBytes(wheel, cache), inner);
     if (!extension) throw new Error(`${wheel.filename} has no ${inner}`);
     mkdirSync(target, { recursive: true });
+    sweepPartials(target);
     // Rename into place last, so an interrupted run never leaves a half-written extension.
     writeAtomically(dest, extension);
     report.push({ name, status: 'installed', path: dest });
