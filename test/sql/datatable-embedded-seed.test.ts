@@ -212,6 +212,11 @@ describe('a first creation cut short, and where the seed may come from', () => {
     mkdirSync(join(app, 'pglite-seed'));
     copyFileSync(seed, join(app, 'pglite-seed', name));
     expect(found()).toBe(join(app, 'pglite-seed', name));
+    // Loaded from `node -e` (which defines a global __dirname: the current folder), still the module's own folder.
+    const probe = 'import(process.argv[1]).then((m) => console.log(JSON.stringify(m.seedFile() ?? null)))';
+    const fromEval = spawnSync(process.execPath, ['--import', join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs'), '-e', probe, join(app, 'lib', 'pglite-seed.ts')], { cwd: top, env, encoding: 'utf8' });
+    expect(fromEval.status, fromEval.stderr).toBe(0);
+    expect(JSON.parse(fromEval.stdout.trim())).toBe(join(app, 'pglite-seed', name));
   }, 60_000);
 
   it('a seed the build cannot make is a warning, not a failed build or install', () => {

@@ -135,12 +135,12 @@ function packageFolders(): string[] {
 }
 
 function moduleDir(): string | undefined {
-  // CommonJS build: __dirname; ESM (and tsx on src/): import.meta.url. A bundle may have neither.
-  if (typeof __dirname === 'string') return __dirname;
+  // ESM, tsx on src/ and the CommonJS build (tsup's shim): import.meta.url; a CommonJS bundle: __dirname.
+  // In that order: `node -e` and the REPL define a global __dirname, the current folder, not this module's.
   try {
     return dirname(fileURLToPath(import.meta.url));
   } catch {
-    return undefined;
+    return typeof __dirname === 'string' ? __dirname : undefined;
   }
 }
 
