@@ -2,8 +2,8 @@
  * The embedded datatable's first creation from the build's seed cluster (pglite-seed/), and the
  * fallback to PGlite's initdb when the seed is missing, made by another PGlite version, or unreadable.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -151,4 +151,81 @@ describe('two processes creating the embedded database at once', () => {
     expect(counts.out).toEqual({ a: 20, b: 20 });
     expect(madeFromSeed(join(fresh, 'datatable'), seed)).toBe(true);
   }, 300_000);
+});
+
+describe('a first creation cut short, and where the seed may come from', () => {
+  it('a process killed while unpacking the seed leaves no half-made folder: the next run creates it', async () => {
+    const dataDir = join(home, 'killed');
+    const env: NodeJS.ProcessEnv = { ...process.env, MILLRACE_CONFIG: '' };
+    delete env.MILLRACE_PGLITE_SEED;
+    const killed = spawnSync(process.execPath, ['--import', 'tsx', 'test/fixtures/seed-killed.ts', dataDir], { cwd: root, env, encoding: 'utf8' });
+    expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
+    const left = readdirSync(home).filter((n) => n.startsWith('killed.seed-'));
+
+    await useDataDir('killed');
+    expect(await datatable()`SELECT 41 + 1 AS n`.fetchOneScalar()).toBe(42);
+    expect(madeFromSeed(dataDir, seed)).toBe(true);
+    // What the killed process unpacked was beside the data folder, and the next run swept it.
+    expect(left).toHaveLength(1);
+    expect(readdirSync(home).filter((n) => n.startsWith('killed.seed-'))).toEqual([]);
+  }, 120_000);
+
+  it("a seeded folder is the owner's alone, as initdb makes it", () => {
+    const dataDir = join(home, 'modes');
+    expect(plantSeed(dataDir)).toBe(true);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    const open: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).mode & 0o077) open.push(path);
+        if (statSync(path).isDirectory()) walk(path);
+      }
+    };
+    walk(dataDir);
+    expect(open).toEqual([]);
+  });
+
+  it("a pglite-seed/ folder above a package that is not millrace's is not used; millrace's own is", () => {
+    const name = seed.split(/[\\/]/).pop()!;
+    // The module as an application would bundle it: <tmp>/app/lib/, with a seed planted in <tmp>/pglite-seed/.
+    const top = mkdtempSync(join(tmpdir(), 'millrace-dtseed-planted-'));
+    const app = join(top, 'app');
+    mkdirSync(join(app, 'lib'), { recursive: true });
+    copyFileSync(join(root, 'src', 'sql', 'postgres', 'pglite-seed.ts'), join(app, 'lib', 'pglite-seed.ts'));
+    symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'));
+    mkdirSync(join(top, 'pglite-seed'));
+    copyFileSync(seed, join(top, 'pglite-seed', name));
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.MILLRACE_PGLITE_SEED;
+    writeFileSync(join(app, 'lib', 'probe.ts'), "import { seedFile } from './pglite-seed.ts';\nconsole.log(JSON.stringify(seedFile() ?? null));\n");
+    const found = () => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(app, 'lib', 'probe.ts')], { cwd: root, env, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as string | null;
+    };
+
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module' }));
+    expect(found()).toBeNull();
+    // In millrace's own package folder, its seed is found.
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'millrace', type: 'module' }));
+    mkdirSync(join(app, 'pglite-seed'));
+    copyFileSync(seed, join(app, 'pglite-seed', name));
+    expect(found()).toBe(join(app, 'pglite-seed', name));
+    // Loaded from `node -e` (which defines a global __dirname: the current folder), still the module's own folder.
+    const probe = 'import(process.argv[1]).then((m) => console.log(JSON.stringify(m.seedFile() ?? null)))';
+    const fromEval = spawnSync(process.execPath, ['--import', join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs'), '-e', probe, join(app, 'lib', 'pglite-seed.ts')], { cwd: top, env, encoding: 'utf8' });
+    expect(fromEval.status, fromEval.stderr).toBe(0);
+    expect(JSON.parse(fromEval.stdout.trim())).toBe(join(app, 'pglite-seed', name));
+  }, 60_000);
+
+  it('a seed the build cannot make is a warning, not a failed build or install', () => {
+    // The script where @electric-sql/pglite cannot be loaded, as a failure to make the seed.
+    const copy = mkdtempSync(join(tmpdir(), 'millrace-dtseed-script-'));
+    cpSync(join(root, 'scripts', 'pglite-seed.mjs'), join(copy, 'scripts', 'pglite-seed.mjs'));
+    const r = spawnSync(process.execPath, [join(copy, 'scripts', 'pglite-seed.mjs')], { cwd: copy, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: no PGlite seed made/);
+    expect(existsSync(join(copy, 'pglite-seed'))).toBe(false);
+  });
 });

@@ -49,9 +49,10 @@ export async function startEmbeddedPostgres(label: string, dataDir: string): Pro
 
 async function openPGlite(label: string, dataDir: string, seed = true): Promise<InstanceType<typeof import('@electric-sql/pglite').PGlite>> {
   const { PGlite } = await importBackend<typeof import('@electric-sql/pglite')>('@electric-sql/pglite');
-  mkdirSync(dataDir, { recursive: true });
   // The first creation unpacks the build's seed cluster, when there is one, instead of running initdb.
   const seeded = seed && plantSeed(dataDir);
+  // Otherwise initdb makes the cluster in it; the owner's alone, as initdb would make it.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let db: InstanceType<typeof PGlite>;
   try {
     db = await openWithUnrefTimers(() => PGlite.create(dataDir));

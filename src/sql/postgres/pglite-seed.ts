@@ -6,16 +6,17 @@
  * the same time, as every later open. A seed that is missing (a bundle that left it out), made by
  * another PGlite version or unreadable is skipped, and PGlite runs initdb as without it.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
 /** Where the build writes the seed, beside dist/ (and src/) in the package. */
 const SEED_FOLDER = 'pglite-seed';
 
-/** The seed for the installed PGlite, if one is there: `$MILLRACE_PGLITE_SEED` (a folder) or the package's pglite-seed/. */
+/** The seed for the installed PGlite, if one is there: `$MILLRACE_PGLITE_SEED` (a folder) or the millrace package's pglite-seed/. */
 export function seedFile(): string | undefined {
   const version = pgliteVersion();
   if (!version) return undefined;
@@ -26,20 +27,60 @@ export function seedFile(): string | undefined {
 }
 
 /**
- * Unpacks the seed into `dataDir` when the folder is empty (the very first creation); true when it did.
- * Anything unreadable leaves the folder empty again and answers false.
+ * Unpacks the seed as `dataDir` when that folder is missing or empty (the very first creation); true when
+ * it did. The seed is unpacked into a sibling folder and renamed into place, so a process killed while
+ * unpacking leaves only that sibling (swept by the next run), never a half-made data folder.
+ * Anything unreadable, or another process that planted first, leaves `dataDir` as it was and answers false.
  */
 export function plantSeed(dataDir: string): boolean {
-  if (readdirSync(dataDir).length > 0) return false;
+  const target = resolve(dataDir);
+  sweepStaleSeeds(target);
+  if (existsSync(target) && readdirSync(target).length > 0) return false;
   const seed = seedFile();
   if (!seed) return false;
+  const temp = `${target}.seed-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
-    untar(gunzipSync(readFileSync(seed)), dataDir);
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) throw new Error('no PG_VERSION in the seed');
+    mkdirSync(temp, { mode: 0o700 });
+    untar(gunzipSync(readFileSync(seed)), temp);
+    if (!existsSync(join(temp, 'PG_VERSION'))) throw new Error('no PG_VERSION in the seed');
+    // rename() takes the place of a missing folder only: an empty one goes first. A folder another
+    // process filled meanwhile stays as it is, and ours is dropped.
+    try {
+      rmdirSync(target);
+    } catch {
+      // Missing, or no longer empty: the rename tells.
+    }
+    renameSync(temp, target);
     return true;
   } catch {
-    emptyFolder(dataDir);
+    rmSync(temp, { recursive: true, force: true });
     return false;
+  }
+}
+
+/** Removes the `<dataDir>.seed-<pid>-*` folders left by processes that died while unpacking. */
+function sweepStaleSeeds(target: string): void {
+  const prefix = `${basename(target)}.seed-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid && !alive(Number(pid))) rmSync(join(dirname(target), name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -63,10 +104,11 @@ function untar(tar: Buffer, dataDir: string): void {
     const path = resolve(root, `.${sep}${name.replace(/^\/+/, '')}`);
     if (Number.isNaN(size) || at + 512 + size > tar.length) throw new Error('truncated seed');
     if (path !== root && !path.startsWith(root + sep)) throw new Error(`seed entry outside the data folder: ${name}`);
-    if (type === '5') mkdirSync(path, { recursive: true });
+    // As initdb makes them: the owner's alone.
+    if (type === '5') mkdirSync(path, { recursive: true, mode: 0o700 });
     else if (type === '0' || type === '\0') {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, tar.subarray(at + 512, at + 512 + size));
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeFileSync(path, tar.subarray(at + 512, at + 512 + size), { mode: 0o600 });
       if (mtime > 0) utimesSync(path, mtime, mtime);
     }
     at += 512 + Math.ceil(size / 512) * 512;
@@ -74,22 +116,31 @@ function untar(tar: Buffer, dataDir: string): void {
   throw new Error('truncated seed');
 }
 
-/** This module's folder and its parents up to the package root (src/sql/postgres, or dist/ once built). */
+/**
+ * The millrace package's own folder: the first folder above this module (src/sql/postgres, or dist/ once
+ * built) holding a package.json, when that package is millrace. Nothing above it is searched: installed,
+ * that is node_modules and the user's project; bundled, possibly a world-writable /tmp.
+ */
 function packageFolders(): string[] {
-  const here = moduleDir();
-  if (!here) return [];
-  const folders = [here];
-  for (let i = 0; i < 3; i++) folders.push(dirname(folders[folders.length - 1]!));
-  return folders;
+  for (let dir = moduleDir(); dir; dir = dirname(dir) === dir ? undefined : dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'millrace' ? [dir] : [];
+    } catch {
+      return [];
+    }
+  }
+  return [];
 }
 
 function moduleDir(): string | undefined {
-  // CommonJS build: __dirname; ESM (and tsx on src/): import.meta.url. A bundle may have neither.
-  if (typeof __dirname === 'string') return __dirname;
+  // ESM, tsx on src/ and the CommonJS build (tsup's shim): import.meta.url; a CommonJS bundle: __dirname.
+  // In that order: `node -e` and the REPL define a global __dirname, the current folder, not this module's.
   try {
     return dirname(fileURLToPath(import.meta.url));
   } catch {
-    return undefined;
+    return typeof __dirname === 'string' ? __dirname : undefined;
   }
 }
 
