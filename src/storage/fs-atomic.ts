@@ -8,6 +8,7 @@ import type { BigIntStats } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PutBody, PutOptions } from './types.js';
+import { isAlive } from '../pid.js';
 import { throwIfAborted } from './util.js';
 
 /** Small chunks are gathered into writes of this size: one write call per 1 KiB chunk cost 5x a plain write stream. */
@@ -52,17 +53,6 @@ const LOCK_STALE_MS = 30_000;
 /** A temp file name that says which process writes it. */
 export function tempName(): string {
   return `${process.pid}-${randomUUID()}`;
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === 'EPERM'; // exists, owned by someone else
-  }
 }
 
 function code(e: unknown): string | undefined {
@@ -114,7 +104,7 @@ async function lockIsStale(lock: string): Promise<boolean> {
   try {
     const [text, st] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
     // An empty file is a lock being written right now, unless it has been so for long.
-    return (text !== '' && !alive(Number(text))) || Date.now() - st.mtimeMs > LOCK_STALE_MS;
+    return (text !== '' && !isAlive(Number(text))) || Date.now() - st.mtimeMs > LOCK_STALE_MS;
   } catch {
     return false; // gone already: try again
   }
@@ -135,7 +125,7 @@ export async function sweepStale(tmpDir: string, now = Date.now()): Promise<numb
       const st = await stat(path);
       if (!st.isFile() || now - st.mtimeMs < STALE_AFTER_MS) continue;
       const pid = name.endsWith('.lock') ? Number(await readFile(path, 'utf8')) : Number(/^(\d+)-/.exec(name)?.[1]);
-      if (alive(pid)) continue;
+      if (isAlive(pid)) continue;
       await unlink(path);
       removed++;
     } catch {

@@ -193,6 +193,8 @@ describe('a first creation cut short, and where the seed may come from', () => {
     const app = join(top, 'app');
     mkdirSync(join(app, 'lib'), { recursive: true });
     copyFileSync(join(root, 'src', 'sql', 'postgres', 'pglite-seed.ts'), join(app, 'lib', 'pglite-seed.ts'));
+    // What it imports, where its `../../pid.js` points from there.
+    copyFileSync(join(root, 'src', 'pid.ts'), join(top, 'pid.ts'));
     symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'));
     mkdirSync(join(top, 'pglite-seed'));
     copyFileSync(seed, join(top, 'pglite-seed', name));

@@ -11,6 +11,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { MillraceError } from '../../errors.js';
+import { isAlive } from '../../pid.js';
 import { EmbeddedServer, type Session } from './embedded-server.js';
 
 type Holder = { pid: number; socket: string };
@@ -83,7 +84,7 @@ export function shareEmbedded(label: string, dataDir: string, open: () => Promis
             .then((s) => (s ? (serving = s) : undefined))
             .finally(() => (starting = undefined));
           path = (await starting)?.socket;
-        } else if (h === 'unreadable' || (h.pid === process.pid && !servingHere.has(lockPath)) || !alive(h.pid)) {
+        } else if (h === 'unreadable' || (h.pid === process.pid && !servingHere.has(lockPath)) || !isAlive(h.pid)) {
           // Being written, a leftover of ours, or its process is gone.
           if (h !== 'unreadable' || ageMs(lockPath) > 5_000) breakStale(lockPath, h);
         } else {
@@ -193,7 +194,7 @@ function breakStale(lockPath: string, stale: Holder | 'unreadable'): void {
   if (!acquire(breaker, { pid: process.pid, socket: '' })) {
     const other = readHolder(breaker);
     // A breaker killed mid-way (the window is a few instructions) is cleared after a while.
-    if ((other !== undefined && other !== 'unreadable' && !alive(other.pid)) || ageMs(breaker) > 5_000) rmSync(breaker, { force: true });
+    if ((other !== undefined && other !== 'unreadable' && !isAlive(other.pid)) || ageMs(breaker) > 5_000) rmSync(breaker, { force: true });
     return;
   }
   try {
@@ -216,7 +217,7 @@ function removeStaleSocketDirs(): void {
   }
   for (const name of names) {
     const m = /^millrace-pg-(\d+)-[^-]+$/.exec(name);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || isAlive(Number(m[1]))) continue;
     try {
       const path = join(dir, name);
       const st = statSync(path);
@@ -226,16 +227,6 @@ function removeStaleSocketDirs(): void {
     } catch {
       // gone meanwhile, or not ours
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

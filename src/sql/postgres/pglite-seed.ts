@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { isAlive } from '../../pid.js';
 
 /** Where the build writes the seed, beside dist/ (and src/) in the package. */
 const SEED_FOLDER = 'pglite-seed';
@@ -69,18 +70,7 @@ function sweepStaleSeeds(target: string): void {
   }
   for (const name of names) {
     const pid = name.startsWith(prefix) ? /^(\d+)-/.exec(name.slice(prefix.length))?.[1] : undefined;
-    if (pid && !alive(Number(pid))) rmSync(join(dirname(target), name), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it runs, as someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if (pid && !isAlive(Number(pid))) rmSync(join(dirname(target), name), { recursive: true, force: true });
   }
 }
 
