@@ -7,11 +7,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import type {} from 'vitest';
+import { freePort } from './postgres.js';
 import type { S3ServerInfo } from './servers.js';
 
 export const MOTO_VERSION = '5.2.5';
@@ -38,17 +38,6 @@ export function installMoto(log: (line: string) => void = () => {}): string | un
   const pip = spawnSync(join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `moto[server]==${MOTO_VERSION}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (pip.status !== 0 || !existsSync(server)) return `pip install moto[server]==${MOTO_VERSION} failed: ${(pip.stderr || pip.stdout).trim().split('\n').at(-1)}`;
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
 }
 
 /**

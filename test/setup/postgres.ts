@@ -44,7 +44,20 @@ export default async function setup(project: TestProject) {
     project.provide('pgUrl', process.env.MILLRACE_TEST_PG_URL);
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'millrace-pg-'));
+  const cluster = await newCluster('millrace-pg-', '-c max_connections=300');
+  cluster.start();
+  project.provide('pgUrl', cluster.url);
+  return () => cluster.destroy();
+}
+
+export type Cluster = { url: string; start(): void; stop(mode?: 'fast' | 'immediate'): void; destroy(): void };
+
+/**
+ * A fresh cluster in a temp folder named `prefix...`, on a free loopback port, not yet started: initdb
+ * run as the `postgres` user when we are root (it refuses root). `settings`: more `-c name=value`.
+ */
+export async function newCluster(prefix: string, settings = ''): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   const run = (cmd: string, args: string[]) => {
@@ -54,18 +67,22 @@ export default async function setup(project: TestProject) {
   };
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
   else chownSync(dir, process.getuid!(), process.getgid!());
-
   const port = await freePort();
   run(pgBin('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
-  run(pgBin('pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
-  project.provide('pgUrl', `postgres://postgres@127.0.0.1:${port}/postgres`);
-
-  return () => {
-    try {
-      run(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${settings}`.trim();
+  const stop = (mode: 'fast' | 'immediate' = 'fast') => run(pgBin('pg_ctl'), ['-D', data, '-m', mode, '-w', 'stop']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start: () => run(pgBin('pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']),
+    stop,
+    destroy() {
+      try {
+        stop('immediate');
+      } catch {
+        // not running
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
 }
