@@ -46,18 +46,21 @@ describe('refused connections', () => {
 });
 
 describe('a terminated backend (57P01)', () => {
-  it('is a Connection error, and the pool keeps serving', async () => {
-    const sql = datatable();
-    // Another session terminates the one running the sleep, as an administrator or a failover would.
-    const running = sql`SELECT pg_sleep(30)`.execute().then(() => undefined, (e) => e);
+  /** What a statement of `datatable()` gets when another session terminates its backend mid-sleep, as an administrator or a failover would. */
+  async function terminatedMidStatement(): Promise<unknown> {
+    const running = datatable()`SELECT pg_sleep(30)`.execute().then(() => undefined, (e) => e);
     const admin = datatable('admin');
     for (let i = 0; i < 100; i++) {
       const n = await admin`SELECT pg_terminate_backend(pid) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()`.fetch({ resultCollection: 'last_statement_all_rows' });
       if (n.length) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const err = await running;
-    expect(err).toMatchObject({ code: 'Connection' });
+    return running;
+  }
+
+  it('is a Connection error, and the pool keeps serving', async () => {
+    const sql = datatable();
+    expect(await terminatedMidStatement()).toMatchObject({ code: 'Connection' });
     expect(await sql`SELECT 1 AS v`.fetchOneScalar()).toBe(1);
   });
 
@@ -66,14 +69,7 @@ describe('a terminated backend (57P01)', () => {
     // connection slot (see faults.ts `neverSent`): enough statements at once to reopen every slot.
     for (const kind of ['plain', 'with a signal', 'in a transaction'] as const) {
       const sql = datatable();
-      const running = sql`SELECT pg_sleep(30)`.execute().then(() => undefined, (e) => e);
-      const admin = datatable('admin');
-      for (let i = 0; i < 100; i++) {
-        const n = await admin`SELECT pg_terminate_backend(pid) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND pid <> pg_backend_pid()`.fetch({ resultCollection: 'last_statement_all_rows' });
-        if (n.length) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(await running).toMatchObject({ code: 'Connection' });
+      expect(await terminatedMidStatement()).toMatchObject({ code: 'Connection' });
       const one = (i: number) =>
         kind === 'plain' ? sql`SELECT ${i}::int AS v`.fetchOneScalar()
         : kind === 'with a signal' ? sql`SELECT ${i}::int AS v`.fetchOneScalar({ signal: new AbortController().signal })
