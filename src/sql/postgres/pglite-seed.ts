@@ -23,8 +23,10 @@ export function seedFile(): string | undefined {
   if (!version) return undefined;
   const name = `pglite-${version}.tar.gz`;
   const env = process.env.MILLRACE_PGLITE_SEED;
-  const folders = env !== undefined ? (env ? [resolve(env)] : []) : packageFolders().map((d) => join(d, SEED_FOLDER));
-  return folders.map((f) => join(f, name)).find((f) => existsSync(f));
+  const pkg = env === undefined ? packageFolder() : undefined;
+  const folder = env !== undefined ? env && resolve(env) : pkg && join(pkg, SEED_FOLDER);
+  const file = folder && join(folder, name);
+  return file && existsSync(file) ? file : undefined;
 }
 
 /**
@@ -111,17 +113,17 @@ function untar(tar: Buffer, dataDir: string): void {
  * built) holding a package.json, when that package is millrace. Nothing above it is searched: installed,
  * that is node_modules and the user's project; bundled, possibly a world-writable /tmp.
  */
-function packageFolders(): string[] {
+function packageFolder(): string | undefined {
   for (let dir = moduleDir(); dir; dir = dirname(dir) === dir ? undefined : dirname(dir)) {
     const file = join(dir, 'package.json');
     if (!existsSync(file)) continue;
     try {
-      return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'millrace' ? [dir] : [];
+      return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'millrace' ? dir : undefined;
     } catch {
-      return [];
+      return undefined;
     }
   }
-  return [];
+  return undefined;
 }
 
 function moduleDir(): string | undefined {
