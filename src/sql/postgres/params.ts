@@ -23,7 +23,7 @@
 import type { PostgresType, Sql, TransactionSql } from 'postgres';
 import type { BoundParam, CompiledSql } from '../engine.js';
 import { findPlaceholders } from '../lexer.js';
-import { serializeArray, serializeText, TYPED_OIDS } from './types.js';
+import { quoteAsStored, serializeArray, serializeText, TYPED_OIDS } from './types.js';
 
 type AnySql = Sql<Record<string, PostgresType>> | TransactionSql<Record<string, PostgresType>>;
 
@@ -314,14 +314,6 @@ export function planKeys(statements: CompiledSql[], schema: string | undefined):
  */
 function asText(v: unknown, type: string): string {
   if (type === 'JSON' || isJsonObject(v)) return JSON.stringify(v);
-  return Array.isArray(v) ? arrayText(v) : String(v);
-}
-
-/** PostgreSQL's own text of an array (array_out): an element quoted only where it must be, so `{a,b}` equals what was stored. */
-function arrayText(xs: unknown[]): string {
-  return '{' + xs.map((x) => (x === null || x === undefined ? 'NULL' : Array.isArray(x) ? arrayText(x) : quoted(serializeText(x)))).join(',') + '}';
-}
-
-function quoted(s: string): string {
-  return s === '' || /^null$/i.test(s) || /[{},"\\ \t\n\r\v\f]/.test(s) ? '"' + s.replace(/[\\"]/g, '\\$&') + '"' : s;
+  // PostgreSQL's own text of an array: an element quoted only where array_out quotes it.
+  return Array.isArray(v) ? serializeArray(v, serializeText, quoteAsStored) : String(v);
 }

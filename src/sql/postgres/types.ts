@@ -122,9 +122,19 @@ export function parseArray(x: string, parse: (s: string) => unknown): unknown[] 
   return level();
 }
 
-export function serializeArray(xs: unknown, serialize: (x: unknown) => string): string {
+export function serializeArray(xs: unknown, serialize: (x: unknown) => string, quote = quoteElement): string {
   if (!Array.isArray(xs)) return serialize(xs);
-  return '{' + xs.map((x) => (x === null || x === undefined ? 'NULL' : Array.isArray(x) ? serializeArray(x, serialize) : '"' + serialize(x).replace(/[\\"]/g, '\\$&') + '"')).join(',') + '}';
+  return '{' + xs.map((x) => (x === null || x === undefined ? 'NULL' : Array.isArray(x) ? serializeArray(x, serialize, quote) : quote(serialize(x)))).join(',') + '}';
+}
+
+/** An array element as input text: always quoted, which every element type reads. */
+function quoteElement(s: string): string {
+  return '"' + s.replace(/[\\"]/g, '\\$&') + '"';
+}
+
+/** An array element as PostgreSQL writes it (array_out): quoted only where it must be, so `{a,b}` equals a stored array's text. */
+export function quoteAsStored(s: string): string {
+  return s === '' || /^null$/i.test(s) || /[{},"\\ \t\n\r\v\f]/.test(s) ? quoteElement(s) : s;
 }
 
 /** postgres.js type handlers: each element type and its array; nothing is fetched from the server at connect. */
